@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Developer / CI entry point.
+#
+#   infra/dev.sh run [app args]   local Postgres + the API (sim providers) on http://127.0.0.1:8080
+#   infra/dev.sh test             local Postgres + every test (.NET, then infra/checks via npm)
+#   infra/dev.sh stop             stop this repo's local Postgres cluster
+#   infra/dev.sh psql [args]      psql on the molecule database
+#
+# Environment: ConnectionStrings__Postgres (given: no local cluster is started),
+# MOLECULE_PG_PORT (55432), MOLECULE_TEST_POSTGRES, ASPNETCORE_ENVIRONMENT,
+# ASPNETCORE_URLS, MOLECULE_ADMIN_TOKEN, Molecule__* (passed through untouched).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$REPO_ROOT"
+
+# shellcheck source=infra/postgres.sh
+source "$REPO_ROOT/infra/postgres.sh"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
+export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
+
+usage() {
+  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "ERROR: '$1' is not on PATH${2:+ ($2)}" >&2; exit 1; }
+}
+
+cmd_run() {
+  need dotnet "install the .NET 10 SDK"
+  ensure_postgres
+  export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+  export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:8080}"
+
+  local url token
+  url="${ASPNETCORE_URLS%%;*}"
+  url="$(sed -E 's#://(\+|\*|0\.0\.0\.0|\[::\])#://127.0.0.1#' <<<"$url")"
+  url="${url%/}"
+  token="${MOLECULE_ADMIN_TOKEN:-molecule-dev-token}"
+
+  cat <<EOF
+
+  Molecule API  : $url   ($ASPNETCORE_ENVIRONMENT)
+  Admin token   : $token
+  Postgres      : $ConnectionStrings__Postgres
+  Try           : curl -s -X POST "$url/workspaces" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"name":"hello"}'
+
+EOF
+  if (($#)); then
+    exec dotnet run --project src/Molecule.Api -c Release --no-launch-profile -- "$@"
+  fi
+  exec dotnet run --project src/Molecule.Api -c Release --no-launch-profile
+}
+
+# Sum dotnet's per-project summary lines in a log:
+#   Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, Duration: ...
+#   Failed!  - Failed:     1, Passed:    11, Skipped:     0, Total:    12, Duration: ...
+# (and the terminal logger's "Test summary: total: N, failed: F, succeeded: S, skipped: K"
+# as a fallback). Prints "passed failed skipped projects".
+sum_dotnet_results() {
+  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" | awk '
+    /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+      line = $0
+      sub(/.*Failed: +/, "", line);  f = line + 0
+      line = $0; sub(/.*Passed: +/, "", line);  p = line + 0
+      line = $0; sub(/.*Skipped: +/, "", line); s = line + 0
+      P += p; F += f; S += s; n++
+      next
+    }
+    /Test summary: total: [0-9]+, failed: [0-9]+, succeeded: [0-9]+, skipped: [0-9]+/ {
+      line = $0; sub(/.*failed: /, "", line);    tf = line + 0
+      line = $0; sub(/.*succeeded: /, "", line); tp = line + 0
+      line = $0; sub(/.*skipped: /, "", line);   ts = line + 0
+      tl = 1
+    }
+    END {
+      if (n == 0 && tl) { P = tp; F = tf; S = ts }
+      printf "%d %d %d %d\n", P, F, S, n
+    }'
+}
+
+cmd_test() {
+  need dotnet "install the .NET 10 SDK"
+  local given_cs="${ConnectionStrings__Postgres:-}"
+  ensure_postgres
+  if [[ -n "$given_cs" ]]; then
+    export MOLECULE_TEST_POSTGRES="${MOLECULE_TEST_POSTGRES:-$given_cs}"
+  else
+    export MOLECULE_TEST_POSTGRES="${MOLECULE_TEST_POSTGRES:-Host=127.0.0.1;Port=$MOLECULE_PG_PORT;Username=postgres;Database=postgres}"
+  fi
+  echo "[test] ConnectionStrings__Postgres=$ConnectionStrings__Postgres"
+  echo "[test] MOLECULE_TEST_POSTGRES=$MOLECULE_TEST_POSTGRES"
+
+  local logdir="$REPO_ROOT/.local/logs" failed_steps=()
+  mkdir -p "$logdir"
+
+  # ---- .NET
+  local dlog="$logdir/dotnet-test.log" drc=0
+  echo "[test] dotnet test Molecule.Serverless.sln -c Release   (log: $dlog)"
+  dotnet test Molecule.Serverless.sln -c Release </dev/null 2>&1 | tee "$dlog" || drc=$?
+  # with pipefail, drc is dotnet's status (tee does not fail)
+  ((drc == 0)) || failed_steps+=("dotnet test (exit $drc)")
+
+  # ---- infra/checks (node)
+  if [[ -f infra/checks/package.json ]]; then
+    need npm "install Node.js 20 with npm"
+    local nlog="$logdir/npm-checks.log" nrc=0
+    echo "[test] infra/checks: npm install + npm test   (log: $nlog)"
+    (
+      cd infra/checks
+      if [[ -f package-lock.json || -f npm-shrinkwrap.json ]]; then
+        npm ci --no-audit --no-fund
+      else
+        npm install --no-audit --no-fund
+      fi
+      npm test
+    ) </dev/null 2>&1 | tee "$nlog" || nrc=$?
+    ((nrc == 0)) || failed_steps+=("infra/checks npm (exit $nrc)")
+  fi
+
+  # ---- summary
+  local p f s n
+  read -r p f s n < <(sum_dotnet_results "$dlog")
+  echo
+  echo "[test] dotnet: $n test project(s) reported results"
+  if ((${#failed_steps[@]})); then
+    printf '[test] FAILED step: %s\n' "${failed_steps[@]}"
+  fi
+  echo "tests: $p passed, $f failed, $s skipped"
+  ((${#failed_steps[@]} == 0))
+}
+
+cmd_stop() {
+  stop_postgres
+}
+
+cmd_psql() {
+  if [[ -n "${ConnectionStrings__Postgres:-}" ]]; then
+    # Npgsql-style "Key=Value;..." -> libpq environment
+    local kv k v kvs
+    IFS=';' read -r -a kvs <<<"$ConnectionStrings__Postgres"
+    for kv in "${kvs[@]}"; do
+      [[ "$kv" == *=* ]] || continue
+      k="$(tr '[:upper:]' '[:lower:]' <<<"${kv%%=*}" | tr -d ' ')"
+      v="${kv#*=}"
+      case "$k" in
+        host|server) export PGHOST="$v" ;;
+        port) export PGPORT="$v" ;;
+        username|userid|user|uid) export PGUSER="$v" ;;
+        password|pwd) export PGPASSWORD="$v" ;;
+        database|db) export PGDATABASE="$v" ;;
+      esac
+    done
+    local psql_bin
+    psql_bin="$(pg__find_bindir 2>/dev/null)/psql" || true
+    [[ -x "$psql_bin" ]] || psql_bin="$(command -v psql || true)"
+    [[ -n "$psql_bin" ]] || { echo "ERROR: psql not found" >&2; exit 1; }
+    exec "$psql_bin" "$@"
+  fi
+  ensure_postgres
+  exec "$PG_BIN/psql" -h 127.0.0.1 -p "$MOLECULE_PG_PORT" -U postgres -d molecule "$@"
+}
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    run) cmd_run "$@" ;;
+    test) cmd_test "$@" ;;
+    stop) cmd_stop "$@" ;;
+    psql) cmd_psql "$@" ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,61 @@
+using Molecule.Api.Http;
+using Molecule.Workspaces.Store;
+
+namespace Molecule.Api.Auth;
+
+/// <summary>
+/// Every route but <c>/healthz</c> and <c>/readyz</c> needs <c>Authorization: Bearer &lt;token&gt;</c>: an admin token, or
+/// a workspace token (stored hashed; revoked when its workspace is removed). No or unknown token → 401.
+/// Per-route rules (a workspace token only on its own workspace) are checked by the handlers.
+/// </summary>
+public sealed class BearerAuthMiddleware(RequestDelegate next, AdminTokens adminTokens, TokenStore workspaceTokens)
+{
+    private const int MaxTokenLength = 512;
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (IsOpen(http.Request.Path))
+        {
+            await next(http);
+            return;
+        }
+
+        var caller = await AuthenticateAsync(http);
+        if (caller is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            await Problems.Unauthorized().ExecuteAsync(http);
+            return;
+        }
+
+        http.SetCaller(caller);
+        await next(http);
+    }
+
+    private static bool IsOpen(PathString path) => path.Equals("/healthz") || path.Equals("/readyz");
+
+    private async Task<Caller?> AuthenticateAsync(HttpContext http)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = header[scheme.Length..].Trim();
+        if (token.Length is 0 or > MaxTokenLength)
+        {
+            return null;
+        }
+
+        if (adminTokens.Matches(token))
+        {
+            return Caller.Admin;
+        }
+
+        return await workspaceTokens.ResolveAsync(token, http.RequestAborted) is { } workspaceId
+            ? Caller.ForWorkspace(workspaceId)
+            : null;
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Molecule.Api.Http;
+
+/// <summary>
+/// The last line: a request the framework itself rejects (bad headers, an unreadable body) is a 4xx problem; anything
+/// else unexpected is a 500 problem with no internals in it (details go to the log only).
+/// </summary>
+public static class ErrorHandling
+{
+    public static void UseProblemErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(handler => handler.Run(async http =>
+        {
+            var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var result = error switch
+            {
+                BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => Problems.PayloadTooLarge(JsonBody.MaxBytes),
+                BadHttpRequestException bad => Problems.Of(bad.StatusCode, "BAD_REQUEST", "The request could not be read."),
+                OperationCanceledException when http.RequestAborted.IsCancellationRequested => Problems.Of(499, "CLIENT_CLOSED", "The client went away."),
+                _ => Problems.Of(500, "INTERNAL", "An unexpected error occurred."),
+            };
+            await result.ExecuteAsync(http);
+        }));
+
+        // unmatched routes and methods answer in the same problem shape
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Response.HasStarted || http.Response.ContentLength is > 0 || http.Response.ContentType is not null)
+            {
+                return;
+            }
+
+            var status = http.Response.StatusCode;
+            await (status switch
+            {
+                404 => Problems.Of(404, "NOT_FOUND", "No such route."),
+                405 => Problems.Of(405, "METHOD_NOT_ALLOWED", "This route does not take that method."),
+                _ => Problems.Of(status, "HTTP_" + status, "The request was not handled."),
+            }).ExecuteAsync(http);
+        });
+    }
+}

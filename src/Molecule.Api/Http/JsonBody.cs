@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Molecule.Api.Http;
+
+/// <summary>
+/// Reads a request body as a JSON object, bounded in size and depth. Every failure is a 4xx problem, never a 500:
+/// bodies are read by hand rather than model-bound so that wrong types, unknown fields (accepted and ignored, as
+/// the canvas sends many) and hostile strings each get a precise answer.
+/// </summary>
+public static class JsonBody
+{
+    public const int MaxBytes = 64 * 1024;
+    private const int MaxDepth = 16;
+
+    public static async Task<(JsonObject? Body, byte[] Raw, IResult? Problem)> ReadObjectAsync(HttpRequest request, bool required, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return (null, [], Problems.PayloadTooLarge(MaxBytes));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+            {
+                return (null, [], Problems.PayloadTooLarge(MaxBytes));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        var raw = buffer.ToArray();
+        if (raw.Length == 0)
+        {
+            return required ? (null, raw, Problems.Validation("a JSON object body is required")) : ([], raw, null);
+        }
+
+        try
+        {
+            var node = JsonNode.Parse(raw, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
+            return node is JsonObject obj
+                ? (obj, raw, null)
+                : (null, raw, Problems.Validation("the body must be a JSON object"));
+        }
+        catch (JsonException ex)
+        {
+            return (null, raw, Problems.Validation($"the body is not valid JSON: {ex.Message}"));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace Molecule.Workspaces.Operations;
+
+/// <summary><c>Molecule:Operations:*</c>.</summary>
+public sealed class OperationOptions
+{
+    /// <summary>
+    /// How long a claim lives before the reconciler may compensate its operation, in seconds. Longer than the
+    /// state machine's own timeout, so a live execution never loses its claim to expiry.
+    /// <value>The default is 1800 s (30 min).</value>
+    /// </summary>
+    public int ClaimTtlSeconds { get; set; } = 1800;
+
+    /// <summary>How often await-running polls a pending box, in seconds. <value>The default is 5 s.</value></summary>
+    public double PollIntervalSeconds { get; set; } = 5;
+
+    /// <summary>How long await-running waits for <c>running</c> before the operation fails, in seconds. <value>The default is 720 s (12 min).</value></summary>
+    public int AwaitRunningTimeoutSeconds { get; set; } = 720;
+
+    /// <summary>The timeout of one provider call, in seconds. <value>The default is 30 s.</value></summary>
+    public int ProviderCallTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How many operations the local runner walks at once. <value>The default is 64.</value></summary>
+    public int LocalConcurrency { get; set; } = 64;
+
+    public TimeSpan ClaimTtl => TimeSpan.FromSeconds(ClaimTtlSeconds);
+
+    public TimeSpan PollInterval => TimeSpan.FromSeconds(PollIntervalSeconds);
+
+    public TimeSpan AwaitRunningTimeout => TimeSpan.FromSeconds(AwaitRunningTimeoutSeconds);
+
+    public TimeSpan ProviderCallTimeout => TimeSpan.FromSeconds(ProviderCallTimeoutSeconds);
+}

@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Events;
+using Molecule.Workspaces.Operations.Steps;
+using Npgsql;
+using static Molecule.Workspaces.Store.Sql;
+
+namespace Molecule.Workspaces.Operations;
+
+/// <summary>
+/// Runs one step of one operation by name: the entry point shared by the local runner and the state machine's
+/// Tasks (<c>POST /internal/steps</c>). Loads the operation fresh every time, so each invocation stands alone.
+/// </summary>
+public sealed class StepExecutor(StepContext context)
+{
+    public async Task<StepResult> RunAsync(string step, Guid operationId, string executionId, CancellationToken ct)
+    {
+        var op = await context.Operations.GetAsync(operationId, ct);
+        if (op is null)
+        {
+            return StepResult.Abort("unknown operation");
+        }
+
+        if (step != StepNames.Rollback && !OperationState.IsActive(op.State))
+        {
+            return StepResult.Abort($"operation already {op.State}");
+        }
+
+        if (step is not (StepNames.Begin or StepNames.Rollback) && op.ExecutionArn != executionId)
+        {
+            // a stale execution must not act for the one that owns the operation now
+            return StepResult.Abort($"operation belongs to execution {op.ExecutionArn}");
+        }
+
+        if (!OperationWalk.Applies(op.Kind, step))
+        {
+            return StepResult.Ok;
+        }
+
+        var result = await Create(step, executionId).RunAsync(op, ct);
+        if (result.Outcome is StepOutcome.Failed or StepOutcome.Exhausted or StepOutcome.Retry)
+        {
+            await RecordAsync(op, step, result, ct);
+        }
+
+        context.Logger.LogInformation("step {step} of operation {operation_id} ({kind}) answered {outcome}",
+            step, op.Id, op.Kind, result.Outcome);
+        return result;
+    }
+
+    /// <summary>Keeps the error for rollback to report and writes the outcome to the audit log.</summary>
+    private async Task RecordAsync(Operation op, string step, StepResult result, CancellationToken ct)
+    {
+        await using var conn = await context.Db.OpenConnectionAsync(ct);
+        if (result.Outcome == StepOutcome.Failed)
+        {
+            const string sql = "UPDATE operations SET error = $2, step = $3, updated_at = $4 WHERE id = $1 AND state IN ('pending', 'running')";
+            await using var cmd = Command(conn, null, sql, Uuid(op.Id), Text(result.Error), Text(step), Time(context.Time.GetUtcNow()));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await context.Events.AppendAsync(conn, null, op.WorkspaceId, op.Id, EventTypes.OperationStep, new JsonObject
+        {
+            ["kind"] = op.Kind,
+            ["step"] = step,
+            ["outcome"] = result.Outcome,
+            ["error"] = result.Error,
+            ["wait_seconds"] = result.WaitSeconds,
+        }, ct);
+    }
+
+    private OperationStep Create(string step, string executionId) => step switch
+    {
+        StepNames.Begin => new BeginStep(context, executionId),
+        StepNames.StopOld => new StopOldStep(context),
+        StepNames.StopExhausted => new StopExhaustedStep(context),
+        StepNames.Write => new WriteProviderStep(context),
+        StepNames.Provision => new ProvisionStep(context),
+        StepNames.AwaitRunning => new AwaitRunningStep(context),
+        StepNames.Commit => new CommitStep(context),
+        StepNames.Rollback => new RollbackStep(context),
+        _ => throw new ArgumentOutOfRangeException(nameof(step), step, "unknown step"),
+    };
+}

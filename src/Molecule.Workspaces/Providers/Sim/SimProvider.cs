@@ -1,0 +1,246 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Molecule.Workspaces.Domain;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Molecule.Workspaces.Providers.Sim;
+
+/// <summary>
+/// A simulated cloud that behaves like one: instances live in Postgres (<c>sim_instances</c>) so they survive
+/// restarts and are shared between processes; every call has latency and may fail transiently; a new box is
+/// <c>pending</c> for a boot time and invisible to describe for a lag (eventual consistency); a box can be killed
+/// from outside. The embedded default provider and the chaos harness, not a test double.
+/// </summary>
+public sealed class SimProvider(
+    string name,
+    SimProviderOptions options,
+    string deploymentId,
+    NpgsqlDataSource db,
+    TimeProvider time) : IComputeProvider
+{
+    public const string ProviderType = "sim";
+
+    private readonly Lock randomGate = new();
+    private readonly Random random = new();
+
+    public string Name => name;
+
+    public string Type => ProviderType;
+
+    public SimFaults Faults { get; } = new();
+
+    public SimProviderOptions Options => options;
+
+    public async Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
+    {
+        await EnterCallAsync(SimCall.Provision, ct);
+        var allTags = new Dictionary<string, string>(tags, StringComparer.Ordinal) { [ProviderTags.Deployment] = deploymentId };
+        var now = time.GetUtcNow();
+
+        // ClientToken semantics: the same token returns the box it started the first time and starts nothing.
+        const string sql = """
+            WITH inserted AS (
+                INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
+                VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)
+                ON CONFLICT (provider, client_token) DO NOTHING
+                RETURNING instance_id
+            )
+            SELECT instance_id FROM inserted
+            UNION ALL
+            SELECT instance_id FROM sim_instances WHERE provider = $1 AND client_token = $3
+            LIMIT 1
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = NewInstanceId() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = idempotencyToken });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = spec.InstanceType ?? options.InstanceType });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(allTags, DomainJson.Default.DictionaryStringString), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = now });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = now + TimeSpan.FromSeconds(options.BootSeconds) });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = now + TimeSpan.FromSeconds(options.DescribeLagSeconds) });
+        var id = await cmd.ExecuteScalarAsync(ct);
+
+        // The concurrent twin of this insert may not be visible yet in our snapshot; one more read settles it.
+        return id as string ?? await ReadIdByTokenAsync(idempotencyToken, ct)
+            ?? throw new ProviderException(name, ProviderErrorKind.Transient, "provision raced with itself; retry");
+    }
+
+    public async Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        var result = new Dictionary<string, InstanceState>(StringComparer.Ordinal);
+        if (instanceIds.Count == 0)
+        {
+            return result;
+        }
+
+        await EnterCallAsync(SimCall.Describe, ct);
+        const string sql = """
+            SELECT instance_id,
+                   CASE WHEN state = 'pending' AND running_at <= $3 THEN 'running' ELSE state END
+              FROM sim_instances
+             WHERE provider = $1 AND instance_id = ANY($2) AND visible_at <= $3
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = instanceIds.Distinct().ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result[reader.GetString(0)] = ParseState(reader.GetString(1));
+        }
+
+        foreach (var id in instanceIds)
+        {
+            result.TryAdd(id, InstanceState.NotFound);
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        var result = new Dictionary<string, TerminateResult>(StringComparer.Ordinal);
+        if (instanceIds.Count == 0)
+        {
+            return result;
+        }
+
+        await EnterCallAsync(SimCall.Terminate, ct);
+        const string sql = """
+            UPDATE sim_instances
+               SET state = 'terminated', terminated_at = $3
+             WHERE provider = $1 AND instance_id = ANY($2) AND state <> 'terminated'
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = instanceIds.Distinct().ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        await cmd.ExecuteNonQueryAsync(ct);
+
+        // unknown and already-terminated ids count as terminated, as the contract says
+        foreach (var id in instanceIds)
+        {
+            result[id] = TerminateResult.Ok;
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct)
+    {
+        await EnterCallAsync(SimCall.List, ct);
+        return await ListAsync(onlyManaged: true, ct);
+    }
+
+    /// <summary>Every instance of this provider that is not terminated, whatever its tags (the admin view).</summary>
+    public Task<IReadOnlyList<ManagedInstance>> ListAllAsync(CancellationToken ct) => ListAsync(onlyManaged: false, ct);
+
+    /// <summary>Kills a box from outside, as a spot reclaim or an operator's console would. False if it was not alive.</summary>
+    public async Task<bool> KillAsync(string instanceId, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE sim_instances
+               SET state = 'terminated', terminated_at = $3
+             WHERE provider = $1 AND instance_id = $2 AND state <> 'terminated'
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    private async Task<IReadOnlyList<ManagedInstance>> ListAsync(bool onlyManaged, CancellationToken ct)
+    {
+        const int pageSize = 1000;
+        const string sql = """
+            SELECT instance_id,
+                   CASE WHEN state = 'pending' AND running_at <= $3 THEN 'running' ELSE state END,
+                   launched_at, tags::text
+              FROM sim_instances
+             WHERE provider = $1
+               AND state <> 'terminated'
+               AND (NOT $2 OR tags->>'molecule:deployment' = $4)
+               AND instance_id > $5
+             ORDER BY instance_id
+             LIMIT $6
+            """;
+        var instances = new List<ManagedInstance>();
+        var after = "";
+        while (true)
+        {
+            await using var cmd = db.CreateCommand(sql);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = onlyManaged });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = deploymentId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = after });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = pageSize });
+            var page = 0;
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    var tags = JsonSerializer.Deserialize(reader.GetString(3), DomainJson.Default.DictionaryStringString) ?? [];
+                    after = reader.GetString(0);
+                    instances.Add(new ManagedInstance(after, ParseState(reader.GetString(1)), reader.GetFieldValue<DateTimeOffset>(2), tags));
+                    page++;
+                }
+            }
+
+            if (page < pageSize)
+            {
+                return instances;
+            }
+        }
+    }
+
+    private async Task<string?> ReadIdByTokenAsync(string token, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT instance_id FROM sim_instances WHERE provider = $1 AND client_token = $2");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = token });
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+
+    /// <summary>Every call pays the configured latency and may fail, before it touches any state.</summary>
+    private async Task EnterCallAsync(SimCall call, CancellationToken ct)
+    {
+        var (extraLatency, injected) = Faults.Draw(call, NextDouble);
+        var latency = options.LatencyMs + extraLatency;
+        if (latency > 0)
+        {
+            // wall-clock on purpose: latency is the cloud's, and a test that steps a fake clock must not hang on it
+            await Task.Delay(TimeSpan.FromMilliseconds(latency), TimeProvider.System, ct);
+        }
+
+        if (injected || (options.FailureRate > 0 && NextDouble() < options.FailureRate))
+        {
+            throw new ProviderException(name, ProviderErrorKind.Transient, $"simulated {call.ToString().ToLowerInvariant()} failure (503 ServiceUnavailable)");
+        }
+    }
+
+    private double NextDouble()
+    {
+        lock (randomGate)
+        {
+            return random.NextDouble();
+        }
+    }
+
+    private static string NewInstanceId() => "i-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(9))[..17];
+
+    private static InstanceState ParseState(string state) => state switch
+    {
+        "pending" => InstanceState.Pending,
+        "running" => InstanceState.Running,
+        "stopping" => InstanceState.Stopping,
+        "stopped" => InstanceState.Stopped,
+        "shutting-down" => InstanceState.ShuttingDown,
+        "terminated" => InstanceState.Terminated,
+        _ => throw new InvalidDataException($"unknown sim state '{state}'"),
+    };
+}

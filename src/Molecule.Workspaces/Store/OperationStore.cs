@@ -1,0 +1,145 @@
+using Molecule.Workspaces.Domain;
+using Npgsql;
+using static Molecule.Workspaces.Store.Sql;
+
+namespace Molecule.Workspaces.Store;
+
+/// <summary>Reads and writes of <c>operations</c> rows. Writes here are keyed by operation id only; writes to the
+/// workspace row that an operation makes go through <see cref="ClaimStore"/> and carry the claim.</summary>
+public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
+{
+    public async Task<Operation?> GetAsync(Guid id, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand($"SELECT {OperationRow.Columns} FROM operations WHERE id = $1");
+        cmd.Parameters.Add(Uuid(id));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
+    }
+
+    /// <summary>The operation that holds a workspace's claim right now, if any.</summary>
+    public async Task<Operation?> GetClaimHolderAsync(Guid workspaceId, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT {OperationRow.Columns}
+              FROM operations
+             WHERE id = (SELECT claim_id FROM workspaces WHERE id = $1)
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(Uuid(workspaceId));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
+    }
+
+    /// <summary>Latest operations of several workspaces at once (for list bodies): one query, not one per row.</summary>
+    public async Task<IReadOnlyDictionary<Guid, Operation>> GetLatestAsync(IReadOnlyCollection<Guid> workspaceIds, CancellationToken ct)
+    {
+        if (workspaceIds.Count == 0)
+        {
+            return new Dictionary<Guid, Operation>();
+        }
+
+        const string sql = $"""
+            SELECT DISTINCT ON (workspace_id) {OperationRow.Columns}
+              FROM operations
+             WHERE workspace_id = ANY($1)
+             ORDER BY workspace_id, created_at DESC
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(UuidArray(workspaceIds));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var result = new Dictionary<Guid, Operation>();
+        while (await reader.ReadAsync(ct))
+        {
+            var op = OperationRow.Read(reader);
+            result[op.WorkspaceId] = op;
+        }
+
+        return result;
+    }
+
+    public async Task SaveProgressAsync(Guid id, string step, OperationProgress progress, CancellationToken ct)
+    {
+        const string sql = "UPDATE operations SET progress = $2, step = $3, updated_at = $4 WHERE id = $1";
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(Uuid(id), Json(progress), Text(step), Time(time.GetUtcNow()));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task SaveProgressAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, string step, OperationProgress progress, CancellationToken ct)
+    {
+        const string sql = "UPDATE operations SET progress = $2, step = $3, updated_at = $4 WHERE id = $1";
+        await using var cmd = Command(conn, tx, sql, Uuid(id), Json(progress), Text(step), Time(time.GetUtcNow()));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Ends an operation that is still active; an operation already ended keeps its first ending.</summary>
+    public async Task<bool> FinishAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid id, string state, string step, string? error, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE operations
+               SET state = $2, step = $3, error = coalesce($4, error), finished_at = $5, updated_at = $5
+             WHERE id = $1 AND state IN ('pending', 'running')
+            """;
+        await using var cmd = Command(conn, tx, sql, Uuid(id), Text(state), Text(step), Text(error), Time(time.GetUtcNow()));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Counts a hand-off to the dispatcher (the outbox's attempt counter).</summary>
+    public async Task MarkDispatchedAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = "UPDATE operations SET dispatch_count = dispatch_count + 1, updated_at = $2 WHERE id = $1";
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(Uuid(id), Time(time.GetUtcNow()));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Active operations, oldest first, in keyset pages (the local runner's resume list).</summary>
+    public async Task<IReadOnlyList<Guid>> ListActiveIdsAsync(int limit, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id FROM operations
+             WHERE state IN ('pending', 'running')
+             ORDER BY created_at, id
+             LIMIT $1
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(P(limit));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var ids = new List<Guid>();
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Operations that look stuck: active and older than <paramref name="runningLongerThan"/>, or whose claim has
+    /// expired. Oldest first.
+    /// </summary>
+    public async Task<IReadOnlyList<Operation>> ListStuckAsync(TimeSpan runningLongerThan, int limit, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT {OperationRow.Columns}
+              FROM operations o
+             WHERE o.state IN ('pending', 'running')
+               AND (o.created_at < $1
+                    OR EXISTS (SELECT 1 FROM workspaces w WHERE w.claim_id = o.id AND w.claim_expires_at < $2)
+                    OR NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.claim_id = o.id))
+             ORDER BY o.created_at, o.id
+             LIMIT $3
+            """;
+        var now = time.GetUtcNow();
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(Time(now - runningLongerThan), Time(now), P(limit));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var ops = new List<Operation>();
+        while (await reader.ReadAsync(ct))
+        {
+            ops.Add(OperationRow.Read(reader));
+        }
+
+        return ops;
+    }
+}

@@ -1,0 +1,151 @@
+using Molecule.Workspaces.Domain;
+using Npgsql;
+using static Molecule.Workspaces.Store.Sql;
+
+namespace Molecule.Workspaces.Store;
+
+/// <summary>Reads of workspace rows and the plain field edits that need no claim (name, canvas position).</summary>
+public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
+{
+    public async Task<Workspace?> GetAsync(Guid id, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand($"SELECT {WorkspaceRow.Columns} FROM workspaces WHERE id = $1");
+        cmd.Parameters.Add(Uuid(id));
+        return await WorkspaceRow.ReadSingleAsync(cmd, ct);
+    }
+
+    /// <summary>One keyset page of live workspaces, oldest first; <paramref name="after"/> is the last row of the previous page.</summary>
+    public async Task<IReadOnlyList<Workspace>> ListAsync(WorkspaceListFilter filter, int limit, WorkspaceCursor? after, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT {WorkspaceRow.Columns}
+              FROM workspaces
+             WHERE status <> 'removed'
+               AND ($1::text IS NULL OR status = $1)
+               AND ($2::uuid IS NULL OR parent_id = $2)
+               AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+             ORDER BY created_at, id
+             LIMIT $5
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(Text(filter.Status), Uuid(filter.ParentId), Time(after?.CreatedAt), Uuid(after?.Id), P(limit));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var rows = new List<Workspace>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(WorkspaceRow.Read(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Edits name / canvas fields of a live row. With <paramref name="expectedVersion"/> the write is a compare-and-set
+    /// on <c>version</c> (HTTP <c>If-Match</c>), so two editors cannot silently overwrite each other.
+    /// </summary>
+    public async Task<PatchResult> PatchAsync(Guid id, WorkspacePatch patch, int? expectedVersion, CancellationToken ct)
+    {
+        const string sql = $"""
+            UPDATE workspaces
+               SET name = coalesce($2, name),
+                   x = coalesce($3, x),
+                   y = coalesce($4, y),
+                   collapsed = coalesce($5, collapsed),
+                   version = version + 1,
+                   updated_at = $6
+             WHERE id = $1
+               AND status <> 'removed'
+               AND ($7::int IS NULL OR version = $7)
+            RETURNING {WorkspaceRow.Columns}
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        try
+        {
+            await using var cmd = Command(conn, null, sql,
+                Uuid(id), Text(patch.Name), P(patch.X), P(patch.Y), P(patch.Collapsed), Time(time.GetUtcNow()), P(expectedVersion));
+            cmd.Parameters[2].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double;
+            cmd.Parameters[3].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double;
+            cmd.Parameters[4].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean;
+            cmd.Parameters[6].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer;
+            var updated = await WorkspaceRow.ReadSingleAsync(cmd, ct);
+            if (updated is not null)
+            {
+                return new PatchResult(PatchOutcome.Updated, updated);
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return new PatchResult(PatchOutcome.NameTaken, null);
+        }
+
+        var current = await GetAsync(id, ct);
+        return current switch
+        {
+            null => new PatchResult(PatchOutcome.NotFound, null),
+            { Status: WorkspaceStatus.Removed } => new PatchResult(PatchOutcome.Removed, current),
+            _ => new PatchResult(PatchOutcome.VersionMismatch, current),
+        };
+    }
+
+    /// <summary>The ids of the live workspaces below <paramref name="id"/> (bounded).</summary>
+    public async Task<IReadOnlyList<Guid>> LiveDescendantIdsAsync(Guid id, int limit, CancellationToken ct)
+    {
+        const string sql = """
+            WITH RECURSIVE subtree AS (
+                SELECT id FROM workspaces WHERE parent_id = $1 AND status <> 'removed'
+                UNION
+                SELECT w.id FROM workspaces w JOIN subtree s ON w.parent_id = s.id WHERE w.status <> 'removed'
+            )
+            SELECT id FROM subtree LIMIT $2
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(Uuid(id), P(limit));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var ids = new List<Guid>();
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>True when any ancestor of <paramref name="id"/> is paused.</summary>
+    public async Task<bool> HasPausedAncestorAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = $"""
+            WITH RECURSIVE ancestors AS ({AncestorsCte.Body})
+            SELECT EXISTS (SELECT 1 FROM workspaces a JOIN ancestors USING (id) WHERE a.status = 'paused')
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(Uuid(id));
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+}
+
+/// <summary>The recursive term that walks from <c>$1</c> up to the root; cycles cannot form (a parent exists before its child).</summary>
+internal static class AncestorsCte
+{
+    public const string Body = """
+        SELECT parent_id AS id FROM workspaces WHERE id = $1 AND parent_id IS NOT NULL
+        UNION
+        SELECT w.parent_id FROM workspaces w JOIN ancestors a ON w.id = a.id WHERE w.parent_id IS NOT NULL
+        """;
+}
+
+public sealed record WorkspaceListFilter(string? Status, Guid? ParentId);
+
+public sealed record WorkspaceCursor(DateTimeOffset CreatedAt, Guid Id);
+
+public sealed record WorkspacePatch(string? Name, double? X, double? Y, bool? Collapsed);
+
+public enum PatchOutcome
+{
+    Updated,
+    NotFound,
+    Removed,
+    VersionMismatch,
+    NameTaken,
+}
+
+public sealed record PatchResult(PatchOutcome Outcome, Workspace? Workspace);
