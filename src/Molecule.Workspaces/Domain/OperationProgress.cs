@@ -35,17 +35,18 @@ public sealed record OperationProgress
     public bool Running { get; init; }
 
     /// <summary>Provider-call attempts per step, for the step-owned retry counting of DESIGN §5.2.</summary>
+    // settable, not init: source-generated deserialisation sets init-only properties that are absent to null
     [JsonPropertyName("attempts")]
-    public Dictionary<string, int> Attempts { get; init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, int> Attempts { get; set; } = new(StringComparer.Ordinal);
 
     [JsonPropertyName("lastError")]
     public string? LastError { get; init; }
 
-    public int AttemptsOf(string step) => Attempts.GetValueOrDefault(step);
+    public int AttemptsOf(string step) => Attempts?.GetValueOrDefault(step) ?? 0;
 
     public OperationProgress WithAttempt(string step, string? error)
     {
-        var attempts = new Dictionary<string, int>(Attempts, StringComparer.Ordinal) { [step] = AttemptsOf(step) + 1 };
+        var attempts = new Dictionary<string, int>(Attempts ?? [], StringComparer.Ordinal) { [step] = AttemptsOf(step) + 1 };
         return this with { Attempts = attempts, LastError = error };
     }
 }

@@ -1,0 +1,134 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Molecule.Workspaces.Providers;
+using Molecule.Workspaces.Providers.Sim;
+using Molecule.Workspaces.Tests.Infrastructure;
+
+namespace Molecule.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real host (Program) on a real, fresh database, with the local runner and two fast sim providers
+/// (no latency, 0.2 s boot, 0.1 s describe lag) and a 0.2 s poll, so a create reaches online in well under a second.
+/// Extra settings override any of these, e.g. to slow the boot down.
+/// </summary>
+public sealed class ApiFactory(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+{
+    public const string AdminToken = "molecule-dev-token";
+
+    public TestDatabase Database => database;
+
+    public SimProvider Sim(string name) => (SimProvider)Services.GetRequiredService<ProviderRegistry>().Get(name);
+
+    public HttpClient AdminClient() => ClientWithToken(AdminToken);
+
+    public HttpClient ClientWithToken(string? token)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        var defaults = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = database.ConnectionString,
+            ["Molecule:DeploymentId"] = "test",
+            ["Molecule:Providers:sim-east:Type"] = "sim",
+            ["Molecule:Providers:sim-east:LatencyMs"] = "0",
+            ["Molecule:Providers:sim-east:BootSeconds"] = "0.2",
+            ["Molecule:Providers:sim-east:DescribeLagSeconds"] = "0.1",
+            ["Molecule:Providers:sim-west:Type"] = "sim",
+            ["Molecule:Providers:sim-west:LatencyMs"] = "0",
+            ["Molecule:Providers:sim-west:BootSeconds"] = "0.2",
+            ["Molecule:Providers:sim-west:DescribeLagSeconds"] = "0.1",
+            ["Molecule:Operations:PollIntervalSeconds"] = "0.2",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            defaults[key] = value;
+        }
+
+        foreach (var (key, value) in defaults)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
+
+/// <summary>Small HTTP conveniences shared by the API tests.</summary>
+public static class ApiCalls
+{
+    public static async Task<JsonObject> CreateWorkspaceAsync(this HttpClient client, object body)
+    {
+        using var response = await client.PostAsJsonAsync("/workspaces", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"create answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public static async Task<JsonNode?> GetJsonAsync(this HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text);
+    }
+
+    /// <summary>Polls a workspace until its status is <paramref name="status"/> (bounded by <paramref name="timeout"/>).</summary>
+    public static async Task<JsonObject> WaitForStatusAsync(this HttpClient client, string workspaceId, string status, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = (await client.GetJsonAsync($"/workspaces/{workspaceId}?include_removed=true"))!.AsObject();
+            if ((string?)last["status"] == status)
+            {
+                return last;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"workspace {workspaceId} did not reach {status}; last: {last?.ToJsonString()}");
+    }
+
+    /// <summary>Polls an operation until it is no longer pending or running.</summary>
+    public static async Task<JsonObject> WaitForOperationEndAsync(this HttpClient client, string operationId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = (await client.GetJsonAsync($"/operations/{operationId}"))!.AsObject();
+            if ((string?)last["state"] is not ("pending" or "running"))
+            {
+                return last;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"operation {operationId} did not end; last: {last?.ToJsonString()}");
+    }
+
+    public static async Task<JsonObject> ProblemAsync(this HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,147 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Events;
+using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Operations.Steps;
+using Molecule.Workspaces.Providers;
+using Molecule.Workspaces.Providers.Sim;
+using Molecule.Workspaces.Store;
+
+namespace Molecule.Workspaces.Tests.Infrastructure;
+
+/// <summary>
+/// The library wired as the host wires it, on a real database, with a <see cref="FakeTimeProvider"/> so every
+/// retry delay, poll and claim window is stepped, never slept. Two sim providers, <c>sim-east</c> and <c>sim-west</c>,
+/// with no latency, no boot time and no describe lag unless a test sets them.
+/// </summary>
+public sealed class OperationHarness
+{
+    public OperationHarness(TestDatabase database, Action<string, SimProviderOptions>? configureSim = null)
+    {
+        Database = database;
+        var db = database.DataSource;
+        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        East = NewSim("sim-east", configureSim);
+        West = NewSim("sim-west", configureSim);
+        Providers = new ProviderRegistry([East, West], "sim-east");
+        Workspaces = new WorkspaceStore(db, Time);
+        Claims = new ClaimStore(db, Time);
+        Operations = new OperationStore(db, Time);
+        Events = new EventStore(db, Time);
+        PendingTerminations = new PendingTerminationStore(Time);
+        Tokens = new TokenStore(db, Time);
+        Context = new StepContext(db, Claims, Operations, Events, PendingTerminations, Providers, Options,
+            new DeploymentIdentity("test"), Time, NullLogger<OperationStep>.Instance);
+        Executor = new StepExecutor(Context);
+        Runner = new LocalOperationRunner(Executor, Operations, Options, Time, NullLogger<LocalOperationRunner>.Instance);
+        Creator = new WorkspaceCreator(db, Tokens, Events, Dispatcher, Options, Time, NullLogger<WorkspaceCreator>.Instance);
+    }
+
+    public TestDatabase Database { get; }
+    public FakeTimeProvider Time { get; }
+    public SimProvider East { get; }
+    public SimProvider West { get; }
+    public ProviderRegistry Providers { get; }
+    public OperationOptions Options { get; } = new();
+    public WorkspaceStore Workspaces { get; }
+    public ClaimStore Claims { get; }
+    public OperationStore Operations { get; }
+    public EventStore Events { get; }
+    public PendingTerminationStore PendingTerminations { get; }
+    public TokenStore Tokens { get; }
+    public StepContext Context { get; }
+    public StepExecutor Executor { get; }
+    public LocalOperationRunner Runner { get; }
+    public WorkspaceCreator Creator { get; }
+
+    /// <summary>Records dispatches; tests walk operations themselves with <see cref="WalkAsync"/>.</summary>
+    public RecordingDispatcher Dispatcher { get; } = new();
+
+    /// <summary>Creates a workspace and returns its id and create operation id, without walking it.</summary>
+    public async Task<(Guid WorkspaceId, Guid OperationId)> CreateAsync(string name = "ws", string provider = "sim-east", Guid? parentId = null)
+    {
+        var compute = new Compute { Provider = provider };
+        var result = await Creator.CreateAsync(new NewWorkspace(name, parentId, Runtimes.Default, 1, compute, 0, 0), null, CancellationToken.None);
+        Assert.Equal(CreateOutcome.Created, result.Outcome);
+        return (result.Created!.WorkspaceId, result.Created.OperationId!.Value);
+    }
+
+    /// <summary>Creates a workspace and walks its create operation to the end: an online workspace with a box.</summary>
+    public async Task<Workspace> CreateOnlineAsync(string name = "ws", string provider = "sim-east", Guid? parentId = null)
+    {
+        var (id, op) = await CreateAsync(name, provider, parentId);
+        await WalkAsync(op);
+        var workspace = await Workspaces.GetAsync(id, CancellationToken.None);
+        Assert.Equal(WorkspaceStatus.Online, workspace!.Status);
+        return workspace;
+    }
+
+    /// <summary>
+    /// Walks an operation to its end with the local runner's walk, stepping the fake clock whenever the walk waits.
+    /// Bounded: fails the test if the walk does not end within <paramref name="maxFakeTime"/> of fake time.
+    /// </summary>
+    public async Task WalkAsync(Guid operationId, TimeSpan? maxFakeTime = null)
+    {
+        var limit = Time.GetUtcNow() + (maxFakeTime ?? TimeSpan.FromHours(1));
+        var walk = Runner.WalkAsync(operationId, CancellationToken.None);
+        while (!walk.IsCompleted)
+        {
+            if (Time.GetUtcNow() > limit)
+            {
+                throw new TimeoutException($"operation {operationId} did not end within {maxFakeTime ?? TimeSpan.FromHours(1)} of fake time");
+            }
+
+            await Task.WhenAny(walk, Task.Delay(TimeSpan.FromMilliseconds(5)));
+            if (!walk.IsCompleted)
+            {
+                Time.Advance(TimeSpan.FromMilliseconds(500));
+            }
+        }
+
+        await walk;
+    }
+
+    public async Task<Operation> OperationAsync(Guid id) => (await Operations.GetAsync(id, CancellationToken.None))!;
+
+    public async Task<Workspace> WorkspaceAsync(Guid id) => (await Workspaces.GetAsync(id, CancellationToken.None))!;
+
+    public async Task<IReadOnlyList<string>> EventTypesAsync(Guid workspaceId) =>
+        (await Events.ListForWorkspaceAsync(workspaceId, 500, CancellationToken.None)).Select(e => e.EventType).Reverse().ToList();
+
+    /// <summary>Boxes of a provider that are not terminated.</summary>
+    public async Task<IReadOnlyList<ManagedInstance>> LiveBoxesAsync(SimProvider sim) => await sim.ListAllAsync(CancellationToken.None);
+
+    private SimProvider NewSim(string name, Action<string, SimProviderOptions>? configure)
+    {
+        var options = new SimProviderOptions { LatencyMs = 0, BootSeconds = 0, DescribeLagSeconds = 0 };
+        configure?.Invoke(name, options);
+        return new SimProvider(name, options, "test", Database.DataSource, Time);
+    }
+}
+
+public sealed class RecordingDispatcher : IOperationDispatcher
+{
+    private readonly List<Guid> dispatched = [];
+
+    public IReadOnlyList<Guid> Dispatched
+    {
+        get
+        {
+            lock (dispatched)
+            {
+                return dispatched.ToList();
+            }
+        }
+    }
+
+    public Task DispatchAsync(Guid operationId, CancellationToken ct)
+    {
+        lock (dispatched)
+        {
+            dispatched.Add(operationId);
+        }
+
+        return Task.CompletedTask;
+    }
+}
