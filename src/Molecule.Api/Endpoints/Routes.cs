@@ -23,7 +23,12 @@ public static class Routes
         workspaces.MapPatch("/{id}", PatchWorkspaceEndpoint.HandleAsync);
         workspaces.MapGet("/{id}/state", WorkspaceReadEndpoints.StateAsync);
         workspaces.MapGet("/{id}/events", WorkspaceReadEndpoints.EventsAsync);
+        workspaces.MapPost("/{id}/switch-provider", SwitchProviderEndpoint.HandleAsync);
+        workspaces.MapPost("/{id}/restart", LifecycleEndpoints.RestartAsync);
+        workspaces.MapPost("/{id}/pause", LifecycleEndpoints.PauseAsync);
+        workspaces.MapPost("/{id}/resume", LifecycleEndpoints.ResumeAsync);
 
+        app.MapGet("/operations", StuckOperationsEndpoint.HandleAsync);
         app.MapGet("/operations/{id}", OperationEndpoints.GetAsync);
 
         if (hasSimProvider)

@@ -38,6 +38,7 @@ public static class ServiceRegistration
         services.AddSingleton<StepContext>();
         services.AddSingleton<StepExecutor>();
         services.AddSingleton<WorkspaceCreator>();
+        services.AddSingleton<OperationStarter>();
 
         var dispatchMode = configuration["Molecule:Dispatch:Mode"] ?? "local";
         if (dispatchMode != "local")

@@ -6,6 +6,7 @@ public static class EventTypes
     public const string WorkspaceCreated = "workspace.created";
     public const string WorkspaceUpdated = "workspace.updated";
     public const string WorkspaceRemoved = "workspace.removed";
+    public const string OperationClaimed = "workspace.operation.claimed";
     public const string OperationStarted = "workspace.operation.started";
     public const string OperationStep = "workspace.operation.step";
     public const string OperationSucceeded = "workspace.operation.succeeded";

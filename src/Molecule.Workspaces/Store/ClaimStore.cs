@@ -32,14 +32,22 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
                    -- the provider the request saw: a switch decided on a stale read must not run
                    AND (NOT $7 OR w.compute->>'provider' IS NOT DISTINCT FROM $8)
                    AND (NOT $9 OR NOT EXISTS (SELECT 1 FROM workspaces a JOIN ancestors USING (id) WHERE a.status = 'paused'))
+                   -- If-Match of a PATCH that switches: the row is still the version the client saw
+                   AND ($12::int IS NULL OR w.version = $12)
                 RETURNING {WorkspaceRow.Columns}
+            ),
+            claimed_event AS (
+                INSERT INTO structure_events (workspace_id, operation_id, event_type, payload, created_at)
+                SELECT c.id, $2, 'workspace.operation.claimed',
+                       jsonb_build_object('kind', $3::text, 'prior_status', c.prior_status, 'requested_by', $11::text), $5
+                  FROM claimed c
             ),
             op AS (
                 INSERT INTO operations (id, workspace_id, kind, state, input, created_at, updated_at)
                 SELECT $2, c.id, $3, 'pending',
                        jsonb_build_object(
-                           'fromProvider', c.compute->>'provider',
-                           'toProvider', coalesce($10, c.compute->>'provider'),
+                           'fromProvider', c.compute::jsonb->>'provider',
+                           'toProvider', coalesce($10, c.compute::jsonb->>'provider'),
                            'oldInstanceId', c.instance_id,
                            'oldInstanceProvider', c.instance_provider,
                            'requestedBy', $11::text),
@@ -61,7 +69,8 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
             Text(request.ExpectedProvider),
             P(OperationKind.RequiresUnpausedAncestors(request.Kind)),
             Text(request.TargetProvider),
-            Text(request.RequestedBy));
+            Text(request.RequestedBy),
+            new NpgsqlParameter { Value = (object?)request.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
         return await WorkspaceRow.ReadSingleAsync(cmd, ct);
     }
 
@@ -152,6 +161,7 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
 /// <summary>What a request asks to claim.</summary>
 /// <param name="CheckExpectedProvider">Whether the claim must also match <paramref name="ExpectedProvider"/> (switch-provider).</param>
 /// <param name="TargetProvider">The switch's target; null for other kinds.</param>
+/// <param name="ExpectedVersion">When set, the claim also requires <c>version</c> to match (HTTP <c>If-Match</c>).</param>
 public sealed record ClaimRequest(
     Guid WorkspaceId,
     Guid OperationId,
@@ -160,4 +170,5 @@ public sealed record ClaimRequest(
     string RequestedBy,
     bool CheckExpectedProvider = false,
     string? ExpectedProvider = null,
-    string? TargetProvider = null);
+    string? TargetProvider = null,
+    int? ExpectedVersion = null);

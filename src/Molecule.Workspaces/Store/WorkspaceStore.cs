@@ -87,16 +87,16 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
         };
     }
 
-    /// <summary>The ids of the live workspaces below <paramref name="id"/> (bounded).</summary>
+    /// <summary>The ids of the live workspaces below <paramref name="id"/>, parents before children (bounded).</summary>
     public async Task<IReadOnlyList<Guid>> LiveDescendantIdsAsync(Guid id, int limit, CancellationToken ct)
     {
         const string sql = """
             WITH RECURSIVE subtree AS (
-                SELECT id FROM workspaces WHERE parent_id = $1 AND status <> 'removed'
-                UNION
-                SELECT w.id FROM workspaces w JOIN subtree s ON w.parent_id = s.id WHERE w.status <> 'removed'
+                SELECT id, 1 AS depth FROM workspaces WHERE parent_id = $1 AND status <> 'removed'
+                UNION ALL
+                SELECT w.id, s.depth + 1 FROM workspaces w JOIN subtree s ON w.parent_id = s.id WHERE w.status <> 'removed'
             )
-            SELECT id FROM subtree LIMIT $2
+            SELECT id FROM subtree ORDER BY depth, id LIMIT $2
             """;
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.AddAll(Uuid(id), P(limit));

@@ -36,6 +36,7 @@ public sealed class OperationHarness
         Executor = new StepExecutor(Context);
         Runner = new LocalOperationRunner(Executor, Operations, Options, Time, NullLogger<LocalOperationRunner>.Instance);
         Creator = new WorkspaceCreator(db, Tokens, Events, Dispatcher, Options, Time, NullLogger<WorkspaceCreator>.Instance);
+        Starter = new OperationStarter(Claims, Workspaces, Operations, Dispatcher, Options, Time, NullLogger<OperationStarter>.Instance);
     }
 
     public TestDatabase Database { get; }
@@ -54,6 +55,7 @@ public sealed class OperationHarness
     public StepExecutor Executor { get; }
     public LocalOperationRunner Runner { get; }
     public WorkspaceCreator Creator { get; }
+    public OperationStarter Starter { get; }
 
     /// <summary>Records dispatches; tests walk operations themselves with <see cref="WalkAsync"/>.</summary>
     public RecordingDispatcher Dispatcher { get; } = new();
@@ -100,6 +102,16 @@ public sealed class OperationHarness
         }
 
         await walk;
+    }
+
+    /// <summary>Starts an operation of <paramref name="kind"/> and returns its id (asserting the claim was won).</summary>
+    public async Task<Guid> StartAsync(Guid workspaceId, string kind, string? targetProvider = null)
+    {
+        var row = await WorkspaceAsync(workspaceId);
+        var result = await Starter.StartAsync(new StartRequest(workspaceId, kind, "test",
+            ExpectedProvider: kind == OperationKind.SwitchProvider ? row.Compute.Provider : null, TargetProvider: targetProvider), CancellationToken.None);
+        Assert.True(result.Outcome == StartOutcome.Started, $"{kind} was not started: {result.Outcome}");
+        return result.OperationId!.Value;
     }
 
     public async Task<Operation> OperationAsync(Guid id) => (await Operations.GetAsync(id, CancellationToken.None))!;

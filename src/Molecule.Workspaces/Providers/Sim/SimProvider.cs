@@ -30,6 +30,9 @@ public sealed class SimProvider(
 
     public SimFaults Faults { get; } = new();
 
+    /// <summary>Calls made to this provider, per kind and per terminated id: what the chaos run and tests count.</summary>
+    public SimCallLog Calls { get; } = new();
+
     public SimProviderOptions Options => options;
 
     public async Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
@@ -108,6 +111,7 @@ public sealed class SimProvider(
             return result;
         }
 
+        Calls.RecordTerminate(instanceIds);
         await EnterCallAsync(SimCall.Terminate, ct);
         const string sql = """
             UPDATE sim_instances
@@ -209,6 +213,7 @@ public sealed class SimProvider(
     /// <summary>Every call pays the configured latency and may fail, before it touches any state.</summary>
     private async Task EnterCallAsync(SimCall call, CancellationToken ct)
     {
+        Calls.Record(call);
         var (extraLatency, injected) = Faults.Draw(call, NextDouble);
         var latency = options.LatencyMs + extraLatency;
         if (latency > 0)

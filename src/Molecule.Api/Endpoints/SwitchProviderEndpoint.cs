@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using Molecule.Api.Http;
+using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Providers;
+using Molecule.Workspaces.Store;
+
+namespace Molecule.Api.Endpoints;
+
+/// <summary>
+/// <c>POST /workspaces/{id}/switch-provider</c>: move a workspace to another cloud. Validated and claimed in the
+/// request (so it can answer at once); claim → stop old → write → provision run after it, off its lifetime.
+/// </summary>
+public static class SwitchProviderEndpoint
+{
+    public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
+    {
+        if (!WorkspaceAccess.TryParseId(id, out _, out var idProblem))
+        {
+            return idProblem!;
+        }
+
+        var (body, _, problem) = await JsonBody.ReadObjectAsync(http.Request, required: true, http.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!Fields.TryString(body!, "provider", 1, 64, out var target, out _) || target is null || !providers.TryGet(target, out _))
+        {
+            return Problems.BadProvider(target is null ? "provider is required and must be a string" : $"'{target}' is not a configured provider");
+        }
+
+        if (!Fields.TryBool(body!, "confirm_data_loss", out var confirm, out var error))
+        {
+            return Problems.Validation(error!);
+        }
+
+        var (workspace, accessProblem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
+        if (accessProblem is not null)
+        {
+            return accessProblem;
+        }
+
+        return await StartAsync(workspace!, target, confirm ?? false, expectedVersion: null, starter, http.RequestAborted);
+    }
+
+    /// <summary>The switch itself, shared with <c>PATCH</c> of <c>compute.provider</c>: the same guards, the same answers.</summary>
+    public static async Task<IResult> StartAsync(Workspace workspace, string target, bool confirmDataLoss, int? expectedVersion,
+        OperationStarter starter, CancellationToken ct)
+    {
+        if (workspace.IsExternal)
+        {
+            return Problems.Of(409, "EXTERNAL_RUNTIME", "An external workspace has no box to switch.");
+        }
+
+        if (workspace.Compute.Provider == target)
+        {
+            return new JsonNodeResult(new JsonObject { ["status"] = "noop", ["workspace_id"] = workspace.Id, ["provider"] = target }, StatusCodes.Status200OK);
+        }
+
+        if (workspace.Compute.DataPersistence == Compute.Persist && !confirmDataLoss)
+        {
+            return Problems.Of(409, "DATA_LOSS_UNCONFIRMED",
+                "This workspace persists data on its box; switching providers loses it. Send confirm_data_loss: true.");
+        }
+
+        var result = await starter.StartAsync(new StartRequest(
+            workspace.Id, OperationKind.SwitchProvider, "api",
+            ExpectedProvider: workspace.Compute.Provider, TargetProvider: target, ExpectedVersion: expectedVersion), ct);
+        if (result.Outcome != StartOutcome.Started)
+        {
+            return StartProblems.For(result);
+        }
+
+        return new JsonNodeResult(new JsonObject
+        {
+            ["status"] = "switching",
+            ["workspace_id"] = workspace.Id,
+            ["from"] = workspace.Compute.Provider,
+            ["to"] = target,
+            ["operation"] = StartProblems.Operation(result.OperationId!.Value, OperationKind.SwitchProvider),
+        }, StatusCodes.Status202Accepted);
+    }
+}
