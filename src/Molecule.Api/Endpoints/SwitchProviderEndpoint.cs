@@ -54,6 +54,12 @@ public static class SwitchProviderEndpoint
             return Problems.Of(409, "EXTERNAL_RUNTIME", "An external workspace has no box to switch.");
         }
 
+        // checked before "already there": mid-switch the row already names the target, but the switch is not done
+        if (workspace.ClaimId is { } holder)
+        {
+            return StartProblems.For(new StartResult(StartOutcome.Busy, holder, workspace));
+        }
+
         if (workspace.Compute.Provider == target)
         {
             return new JsonNodeResult(new JsonObject { ["status"] = "noop", ["workspace_id"] = workspace.Id, ["provider"] = target }, StatusCodes.Status200OK);

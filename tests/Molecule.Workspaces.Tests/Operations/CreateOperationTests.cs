@@ -1,6 +1,7 @@
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Tests.Infrastructure;
@@ -52,9 +53,10 @@ public sealed class CreateOperationTests(TestDatabase database) : IClassFixture<
 
         await harness.WalkAsync(op);
 
-        // 2 s + 4 s + 8 s of fake time before the fourth attempt succeeds
-        var elapsed = harness.Time.GetUtcNow() - started;
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(20));
+        // the step asked for 2 s, 4 s, 8 s, and the walk waited at least that long on the clock
+        var waits = await RetryWaitsAsync(harness, op);
+        Assert.Equal(new[] { 2, 4, 8 }, waits);
+        Assert.True(harness.Time.GetUtcNow() - started >= TimeSpan.FromSeconds(14));
         Assert.Equal(OperationState.Succeeded, (await harness.OperationAsync(op)).State);
     }
 
@@ -178,6 +180,35 @@ public sealed class CreateOperationTests(TestDatabase database) : IClassFixture<
         Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM sim_instances WHERE client_token = $1", op.ToString()));
         Assert.Single(await harness.EventTypesAsync(id), e => e == EventTypes.InstanceProvisioned);
     }
+
+    [Fact]
+    public async Task A_twin_execution_that_finds_the_operation_committed_leaves_the_live_box_alone()
+    {
+        var (id, op) = await harness.CreateAsync("twin-after-commit");
+        const string exec = "arn:twin";
+        foreach (var step in new[] { StepNames.Begin, StepNames.Provision, StepNames.AwaitRunning })
+        {
+            await harness.Executor.RunAsync(step, op, exec, CancellationToken.None);
+        }
+
+        var twinsView = await harness.OperationAsync(op);
+        await harness.Executor.RunAsync(StepNames.Commit, op, exec, CancellationToken.None);
+
+        var twin = await new CommitStep(harness.Context).RunAsync(twinsView, CancellationToken.None);
+
+        var row = await harness.WorkspaceAsync(id);
+        Assert.Equal(StepOutcome.Abort, twin.Outcome);
+        Assert.Equal(WorkspaceStatus.Online, row.Status);
+        Assert.Equal(OperationState.Succeeded, (await harness.OperationAsync(op)).State);
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", row.InstanceId!));
+    }
+
+    internal static async Task<int[]> RetryWaitsAsync(OperationHarness h, Guid op) =>
+        (await h.Events.ListByTypeAsync(EventTypes.OperationStep, 500, CancellationToken.None))
+            .Where(e => e.OperationId == op && (string?)e.Payload["outcome"] == StepOutcome.Retry)
+            .OrderBy(e => e.Id)
+            .Select(e => (int)e.Payload["wait_seconds"]!)
+            .ToArray();
 
     private static async Task<string> WaitForProgressAsync(OperationHarness h, Guid op, Func<OperationProgress, string?> read)
     {

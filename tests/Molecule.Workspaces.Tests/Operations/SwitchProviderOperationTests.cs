@@ -46,8 +46,10 @@ public sealed class SwitchProviderOperationTests(TestDatabase database) : IClass
         Assert.Equal(3, operation.Progress.AttemptsOf(StepNames.StopOld));
         Assert.False(operation.Progress.StopExhausted);
         Assert.Equal(4, harness.East.Calls.TerminateRequestsFor(before.InstanceId!));
-        // 1 s + 2 s + 4 s of fake time between the four attempts
-        Assert.InRange(harness.Time.GetUtcNow() - started, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(12));
+        // 1 s, 2 s, 4 s between the four attempts, and at least that long on the clock
+        var waits = await CreateOperationTests.RetryWaitsAsync(harness, op);
+        Assert.Equal(new[] { 1, 2, 4 }, waits);
+        Assert.True(harness.Time.GetUtcNow() - started >= TimeSpan.FromSeconds(7));
     }
 
     [Fact]

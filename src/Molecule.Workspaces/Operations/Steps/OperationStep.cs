@@ -49,17 +49,21 @@ public abstract class OperationStep(StepContext context)
         {
             await using var conn = await Context.Db.OpenConnectionAsync(token);
             await using var tx = await conn.BeginTransactionAsync(token);
+
+            // only the call that ends the operation queues its box: if a twin execution already committed it, that
+            // box is the workspace's live box and must not be touched
+            if (!await Context.Operations.FinishAsync(conn, tx, op.Id, OperationState.Aborted, Name, reason, token))
+            {
+                return;
+            }
+
+            await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.OperationAborted,
+                new JsonObject { ["kind"] = op.Kind, ["step"] = Name, ["reason"] = reason }, token);
             if (op.Progress is { NewInstanceId: { } newId, NewInstanceProvider: { } newProvider })
             {
                 await Context.PendingTerminations.EnqueueAsync(conn, tx, newProvider, newId, op.WorkspaceId, "operation_aborted", reason, token);
                 await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.InstanceQueuedForTermination,
                     new JsonObject { ["instance_id"] = newId, ["provider"] = newProvider, ["reason"] = "operation_aborted" }, token);
-            }
-
-            if (await Context.Operations.FinishAsync(conn, tx, op.Id, OperationState.Aborted, Name, reason, token))
-            {
-                await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.OperationAborted,
-                    new JsonObject { ["kind"] = op.Kind, ["step"] = Name, ["reason"] = reason }, token);
             }
 
             await tx.CommitAsync(token);
