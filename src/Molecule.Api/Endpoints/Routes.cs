@@ -21,6 +21,7 @@ public static class Routes
         workspaces.MapGet("", WorkspaceReadEndpoints.ListAsync);
         workspaces.MapGet("/{id}", WorkspaceReadEndpoints.GetAsync);
         workspaces.MapPatch("/{id}", PatchWorkspaceEndpoint.HandleAsync);
+        workspaces.MapDelete("/{id}", DeleteWorkspaceEndpoint.HandleAsync);
         workspaces.MapGet("/{id}/state", WorkspaceReadEndpoints.StateAsync);
         workspaces.MapGet("/{id}/events", WorkspaceReadEndpoints.EventsAsync);
         workspaces.MapPost("/{id}/switch-provider", SwitchProviderEndpoint.HandleAsync);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Molecule.Api.Auth;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
@@ -39,6 +40,8 @@ public static class ServiceRegistration
         services.AddSingleton<StepExecutor>();
         services.AddSingleton<WorkspaceCreator>();
         services.AddSingleton<OperationStarter>();
+        services.TryAddSingleton<BatchTerminator>();
+        services.AddSingleton<WorkspaceDeleter>();
 
         var dispatchMode = configuration["Molecule:Dispatch:Mode"] ?? "local";
         if (dispatchMode != "local")

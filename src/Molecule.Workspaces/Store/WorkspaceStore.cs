@@ -1,4 +1,5 @@
 using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Providers;
 using Npgsql;
 using static Molecule.Workspaces.Store.Sql;
 
@@ -108,6 +109,56 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
         }
 
         return ids;
+    }
+
+    /// <summary>
+    /// Forgets boxes that were confirmed terminated: <c>instance_id = NULL</c> only where the row still names that very
+    /// box, so a box id that changed between the caller's read and this write is left alone. Returns rows cleared.
+    /// </summary>
+    public async Task<int> ClearTerminatedBoxesAsync(IReadOnlyCollection<BoxRef> boxes, CancellationToken ct)
+    {
+        var owned = boxes.Where(b => b.WorkspaceId is not null).ToArray();
+        if (owned.Length == 0)
+        {
+            return 0;
+        }
+
+        const string sql = """
+            UPDATE workspaces w
+               SET instance_id = NULL, instance_provider = NULL, url = NULL, version = w.version + 1, updated_at = $4
+              FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, instance_id, provider)
+             WHERE w.id = t.id AND w.instance_id = t.instance_id AND w.instance_provider = t.provider
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(
+            UuidArray(owned.Select(b => b.WorkspaceId!.Value)),
+            TextArray(owned.Select(b => b.InstanceId)),
+            TextArray(owned.Select(b => b.Provider)),
+            Time(time.GetUtcNow()));
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>One keyset page of removed rows that still name a box (the orphan sweeper's first list).</summary>
+    public async Task<IReadOnlyList<BoxRef>> ListRemovedWithBoxAsync(Guid? after, int limit, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id, instance_provider, instance_id
+              FROM workspaces
+             WHERE status = 'removed' AND instance_id IS NOT NULL
+               AND ($1::uuid IS NULL OR id > $1)
+             ORDER BY id
+             LIMIT $2
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddAll(Uuid(after), P(limit));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var boxes = new List<BoxRef>();
+        while (await reader.ReadAsync(ct))
+        {
+            boxes.Add(new BoxRef(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return boxes;
     }
 
     /// <summary>True when any ancestor of <paramref name="id"/> is paused.</summary>

@@ -1,0 +1,291 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Events;
+using Molecule.Workspaces.Providers;
+using Molecule.Workspaces.Store;
+using Npgsql;
+using static Molecule.Workspaces.Store.Sql;
+
+namespace Molecule.Workspaces.Operations;
+
+/// <summary>
+/// The cascade delete of DESIGN §6. Marks the workspace and every descendant <c>removed</c> in one transaction (claims
+/// cleared, so delete beats any running operation; tokens revoked), then terminates every box the subtree's removed
+/// rows still name — not only those removed now, so a retried delete re-drives descendants too. Termination is
+/// batched per provider and retried (3 attempts, 1 s then 2 s) within 30 s, detached from the request; what still
+/// cannot be terminated stays on its removed row for the orphan sweeper, with a durable event. Never a silent leak.
+/// </summary>
+public sealed class WorkspaceDeleter(
+    NpgsqlDataSource db,
+    WorkspaceStore workspaces,
+    EventStore events,
+    BatchTerminator terminator,
+    TimeProvider time,
+    ILogger<WorkspaceDeleter> logger)
+{
+    /// <summary>At most this many live descendants are listed in a CONFIRMATION_REQUIRED answer.</summary>
+    public const int ListedChildren = 100;
+
+    /// <summary>At most this many boxes are terminated by one request; the rest are the orphan sweeper's.</summary>
+    public const int MaxBoxesPerRequest = 10_000;
+
+    public static readonly RetrySchedule TerminateRetry = new(TimeSpan.FromSeconds(1), 3, TimeSpan.FromSeconds(2));
+
+    /// <summary>The whole cleanup's budget, whatever the request does meanwhile.</summary>
+    public static readonly TimeSpan CleanupBudget = TimeSpan.FromSeconds(30);
+
+    public async Task<DeleteResult> DeleteAsync(Guid id, bool confirmed, string? confirmName, CancellationToken ct)
+    {
+        var root = await workspaces.GetAsync(id, ct);
+        if (root is null)
+        {
+            return DeleteResult.Of(DeleteOutcome.NotFound);
+        }
+
+        if (confirmName is not null && confirmName != root.Name)
+        {
+            return DeleteResult.Of(DeleteOutcome.NameMismatch);
+        }
+
+        var alreadyRemoved = root.Status == WorkspaceStatus.Removed;
+        if (!alreadyRemoved && !confirmed)
+        {
+            var children = await ListLiveDescendantsAsync(id, ct);
+            if (children.Count > 0)
+            {
+                return DeleteResult.Of(DeleteOutcome.ConfirmationRequired) with
+                {
+                    Children = children.Take(ListedChildren).ToList(),
+                    ChildrenCount = children.Count,
+                };
+            }
+        }
+
+        var removed = alreadyRemoved ? [] : await MarkSubtreeRemovedAsync(id, ct);
+
+        // from here the request's own cancellation no longer matters: the rows are removed, the boxes must die
+        using var budget = new CancellationTokenSource(CleanupBudget, time);
+        var pending = await TerminateSubtreeBoxesAsync(id, budget.Token);
+        if (pending.Count > 0)
+        {
+            await RecordExhaustedAsync(pending);
+            return DeleteResult.Of(DeleteOutcome.TerminatePending) with { RemovedCount = removed.Count, Pending = pending };
+        }
+
+        return alreadyRemoved
+            ? DeleteResult.Of(DeleteOutcome.AlreadyRemoved) with { RemovedAt = root.RemovedAt }
+            : DeleteResult.Of(DeleteOutcome.Removed) with { RemovedCount = removed.Count };
+    }
+
+    /// <summary>
+    /// One transaction: lock the live subtree, then mark it removed, repeating until a pass finds nothing new. A child
+    /// created concurrently holds its parent's row lock until it commits (see WorkspaceCreator), so it either sees the
+    /// parent removed and fails, or commits first and is caught by the next pass — no child outlives its parent.
+    /// </summary>
+    private async Task<IReadOnlyList<Guid>> MarkSubtreeRemovedAsync(Guid id, CancellationToken ct)
+    {
+        const string lockSubtree = $"""
+            WITH RECURSIVE subtree AS ({SubtreeCte.Body})
+            SELECT w.id FROM workspaces w JOIN subtree USING (id) WHERE w.status <> 'removed' FOR UPDATE OF w
+            """;
+        const string markRemoved = $"""
+            WITH RECURSIVE subtree AS ({SubtreeCte.Body})
+            UPDATE workspaces w
+               SET status = 'removed', removed_at = $2, updated_at = $2, version = w.version + 1,
+                   -- delete beats any running operation: its next step finds the claim gone and aborts
+                   claim_id = NULL, claim_kind = NULL, claim_expires_at = NULL, prior_status = NULL
+              FROM subtree
+             WHERE w.id = subtree.id AND w.status <> 'removed'
+            RETURNING w.id
+            """;
+        const string revokeTokens = "UPDATE workspace_tokens SET revoked_at = $2 WHERE workspace_id = ANY($1) AND revoked_at IS NULL";
+        const string removedEvents = """
+            INSERT INTO structure_events (workspace_id, event_type, payload, created_at)
+            SELECT removed.id, 'workspace.removed', jsonb_build_object('root_id', $2::uuid), $3
+              FROM unnest($1::uuid[]) AS removed(id)
+            """;
+
+        var now = time.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var cmd = Command(conn, tx, lockSubtree, Uuid(id)))
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        var removed = new List<Guid>();
+        while (true)
+        {
+            await using var cmd = Command(conn, tx, markRemoved, Uuid(id), Time(now));
+            var pass = new List<Guid>();
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    pass.Add(reader.GetGuid(0));
+                }
+            }
+
+            if (pass.Count == 0)
+            {
+                break;
+            }
+
+            removed.AddRange(pass);
+        }
+
+        await using (var cmd = Command(conn, tx, revokeTokens, UuidArray(removed), Time(now)))
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var cmd = Command(conn, tx, removedEvents, UuidArray(removed), Uuid(id), Time(now)))
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        logger.LogInformation("removed workspace {workspace_id} and {count} descendants", id, removed.Count - 1);
+        return removed;
+    }
+
+    /// <summary>Terminates the boxes of every removed row in the subtree; returns those still running after the retries.</summary>
+    private async Task<IReadOnlyList<PendingBox>> TerminateSubtreeBoxesAsync(Guid id, CancellationToken ct)
+    {
+        var boxes = await ListRemovedBoxesAsync(id, ct);
+        var lastErrors = new Dictionary<BoxRef, string>();
+        for (var attempt = 1; boxes.Count > 0; attempt++)
+        {
+            IReadOnlyList<BoxTermination> results;
+            try
+            {
+                results = await terminator.TerminateAsync(boxes, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+
+            var terminated = results.Where(r => r.Terminated).Select(r => r.Box).ToList();
+            await workspaces.ClearTerminatedBoxesAsync(terminated, CancellationToken.None);
+            foreach (var failed in results.Where(r => !r.Terminated))
+            {
+                lastErrors[failed.Box] = failed.Error!;
+            }
+
+            boxes = results.Where(r => !r.Terminated).Select(r => r.Box).ToList();
+            if (boxes.Count == 0 || TerminateRetry.IsExhausted(attempt))
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(TerminateRetry.DelayAfter(attempt), time, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        return boxes.Select(b => new PendingBox(b, TerminateRetry.Attempts, lastErrors.GetValueOrDefault(b) ?? "cleanup budget ran out")).ToList();
+    }
+
+    private async Task<IReadOnlyList<BoxRef>> ListRemovedBoxesAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = $"""
+            WITH RECURSIVE subtree AS ({SubtreeCte.Body})
+            SELECT w.id, w.instance_provider, w.instance_id
+              FROM workspaces w JOIN subtree USING (id)
+             WHERE w.status = 'removed' AND w.instance_id IS NOT NULL
+             LIMIT $2
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var cmd = Command(conn, null, sql, Uuid(id), P(MaxBoxesPerRequest));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var boxes = new List<BoxRef>();
+        while (await reader.ReadAsync(ct))
+        {
+            boxes.Add(new BoxRef(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return boxes;
+    }
+
+    /// <summary>One durable event per workspace left with a box; on a fresh context, whatever happened to the request.</summary>
+    private async Task RecordExhaustedAsync(IReadOnlyList<PendingBox> pending)
+    {
+        foreach (var p in pending)
+        {
+            await events.AppendAsync(p.Box.WorkspaceId, null, EventTypes.DeleteTerminateRetryExhausted, new JsonObject
+            {
+                ["workspace_id"] = p.Box.WorkspaceId,
+                ["instance_id"] = p.Box.InstanceId,
+                ["provider"] = p.Box.Provider,
+                ["attempts"] = p.Attempts,
+                ["last_error"] = p.LastError,
+                ["recovery_path"] = "orphan_sweeper",
+            }, CancellationToken.None);
+            logger.LogWarning("terminate of {instance_id} ({provider}) for removed workspace {workspace_id} exhausted; left to the orphan sweeper",
+                p.Box.InstanceId, p.Box.Provider, p.Box.WorkspaceId);
+        }
+    }
+
+    private async Task<IReadOnlyList<ChildRef>> ListLiveDescendantsAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = $"""
+            WITH RECURSIVE subtree AS ({SubtreeCte.Body})
+            SELECT w.id, w.name FROM workspaces w JOIN subtree USING (id)
+             WHERE w.id <> $1 AND w.status <> 'removed'
+             ORDER BY w.created_at, w.id
+             LIMIT $2
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var cmd = Command(conn, null, sql, Uuid(id), P(MaxBoxesPerRequest));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var children = new List<ChildRef>();
+        while (await reader.ReadAsync(ct))
+        {
+            children.Add(new ChildRef(reader.GetGuid(0), reader.GetString(1)));
+        }
+
+        return children;
+    }
+}
+
+/// <summary>The workspace <c>$1</c> and every row below it, whatever their status.</summary>
+internal static class SubtreeCte
+{
+    public const string Body = """
+        SELECT id FROM workspaces WHERE id = $1
+        UNION
+        SELECT w.id FROM workspaces w JOIN subtree s ON w.parent_id = s.id
+        """;
+}
+
+public enum DeleteOutcome
+{
+    Removed,
+    AlreadyRemoved,
+    TerminatePending,
+    NotFound,
+    NameMismatch,
+    ConfirmationRequired,
+}
+
+public sealed record ChildRef(Guid Id, string Name);
+
+public sealed record PendingBox(BoxRef Box, int Attempts, string LastError);
+
+public sealed record DeleteResult(DeleteOutcome Outcome)
+{
+    public int RemovedCount { get; init; }
+    public IReadOnlyList<ChildRef> Children { get; init; } = [];
+    public int ChildrenCount { get; init; }
+    public IReadOnlyList<PendingBox> Pending { get; init; } = [];
+    public DateTimeOffset? RemovedAt { get; init; }
+
+    public static DeleteResult Of(DeleteOutcome outcome) => new(outcome);
+}
