@@ -27,9 +27,18 @@ public static class ServiceEndpoints
         }
     }
 
-    public static IResult Providers(ProviderRegistry providers) => new JsonNodeResult(
-        new JsonArray(providers.All.OrderBy(p => p.Name, StringComparer.Ordinal)
-            .Select(p => (JsonNode)new JsonObject { ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Name == providers.DefaultProvider })
-            .ToArray()),
-        StatusCodes.Status200OK);
+    public static IResult Providers(HttpContext http, ProviderRegistry providers)
+    {
+        // a workspace token may use only its own workspace's routes (DESIGN §10); the provider list is no one workspace's
+        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        return new JsonNodeResult(
+            new JsonArray(providers.All.OrderBy(p => p.Name, StringComparer.Ordinal)
+                .Select(p => (JsonNode)new JsonObject { ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Name == providers.DefaultProvider })
+                .ToArray()),
+            StatusCodes.Status200OK);
+    }
 }

@@ -41,7 +41,9 @@ public static class JsonBody
 
         try
         {
-            var node = JsonNode.Parse(raw, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
+            // duplicate names would otherwise throw later, when a handler first reads the object
+            var node = JsonNode.Parse(raw, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
+            Materialize(node);
             return node is JsonObject obj
                 ? (obj, raw, null)
                 : (null, raw, Problems.Validation("the body must be a JSON object"));
@@ -49,6 +51,36 @@ public static class JsonBody
         catch (JsonException ex)
         {
             return (null, raw, Problems.Validation($"the body is not valid JSON: {ex.Message}"));
+        }
+        catch (InvalidOperationException)
+        {
+            // a property name that is not valid UTF-16 (a lone surrogate escape) or not valid UTF-8
+            return (null, raw, Problems.Validation("the body has a property name that is not valid text"));
+        }
+    }
+
+    /// <summary>
+    /// A parsed <see cref="JsonNode"/> decodes property names lazily, on first read; reading them all here makes a bad
+    /// name fail inside the parse's try rather than as a 500 in whichever handler touches it first.
+    /// </summary>
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, child) in obj)
+                {
+                    Materialize(child);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var child in array)
+                {
+                    Materialize(child);
+                }
+
+                break;
         }
     }
 }

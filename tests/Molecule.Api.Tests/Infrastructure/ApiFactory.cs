@@ -67,6 +67,34 @@ public sealed class ApiFactory(TestDatabase database, IReadOnlyDictionary<string
     }
 }
 
+/// <summary>
+/// One fresh database and one host for a whole test class (<c>IClassFixture&lt;ApiFixture&gt;</c>), for classes with many
+/// small cases where a host per test would cost more than the tests. Tests in such a class share rows, so each
+/// uses unique names or a parent filter.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public TestDatabase Database { get; } = new();
+
+    public ApiFactory Factory { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Database.InitializeAsync();
+        Factory = new ApiFactory(Database);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Factory is not null)
+        {
+            await Factory.DisposeAsync();
+        }
+
+        await Database.DisposeAsync();
+    }
+}
+
 /// <summary>Small HTTP conveniences shared by the API tests.</summary>
 public static class ApiCalls
 {
@@ -131,4 +159,43 @@ public static class ApiCalls
     }
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A workspace name no other test uses, so tests sharing a database never collide.</summary>
+    public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    /// <summary>Sends <paramref name="json"/> exactly as written (no serializer in between), for bad and hostile input.</summary>
+    public static Task<HttpResponseMessage> SendJsonAsync(this HttpClient client, HttpMethod method, string path, string? json,
+        IReadOnlyDictionary<string, string>? headers = null) =>
+        client.SendBytesAsync(method, path, json is null ? null : System.Text.Encoding.UTF8.GetBytes(json), headers);
+
+    public static Task<HttpResponseMessage> SendBytesAsync(this HttpClient client, HttpMethod method, string path, byte[]? body,
+        IReadOnlyDictionary<string, string>? headers = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return client.SendAsync(request);
+    }
+
+    /// <summary>Creates a workspace and waits for its create operation to end, so no background write follows the call.</summary>
+    public static async Task<JsonObject> CreateSettledWorkspaceAsync(this HttpClient client, object body)
+    {
+        var created = await client.CreateWorkspaceAsync(body);
+        if (created["operation"]?["id"] is { } operationId)
+        {
+            var operation = await client.WaitForOperationEndAsync((string)operationId!);
+            Assert.True((string?)operation["state"] == "succeeded", $"create did not succeed: {operation.ToJsonString()}");
+        }
+
+        return created;
+    }
 }
