@@ -32,7 +32,9 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, AdminTokens admin
         await next(http);
     }
 
-    private static bool IsOpen(PathString path) => path.Equals("/healthz") || path.Equals("/readyz");
+    // routing also matches a trailing slash, so the open set must too
+    private static bool IsOpen(PathString path) =>
+        path.Value?.TrimEnd('/') is "/healthz" or "/readyz";
 
     private async Task<Caller?> AuthenticateAsync(HttpContext http)
     {

@@ -81,6 +81,11 @@ public static class CreateWorkspaceEndpoint
             return (null, Problems.Validation(error!));
         }
 
+        if (Names.Invalid(name!) is { } nameProblem)
+        {
+            return (null, Problems.Validation(nameProblem));
+        }
+
         double? canvasX = null, canvasY = null;
         if (canvas is not null && (!Fields.TryDouble(canvas, "x", out canvasX, out error) || !Fields.TryDouble(canvas, "y", out canvasY, out error)))
         {

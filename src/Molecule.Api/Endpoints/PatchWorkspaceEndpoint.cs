@@ -1,13 +1,18 @@
 using System.Text.Json.Nodes;
 using Molecule.Api.Http;
+using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Store;
 
 namespace Molecule.Api.Endpoints;
 
-/// <summary><c>PATCH /workspaces/{id}</c>: name and canvas fields, optionally a compare-and-set on <c>If-Match</c>.</summary>
+/// <summary>
+/// <c>PATCH /workspaces/{id}</c>: name and canvas fields, optionally a compare-and-set on <c>If-Match</c>; a new
+/// <c>compute.provider</c> starts a switch-provider operation with the switch's guards and answers.
+/// </summary>
 public static class PatchWorkspaceEndpoint
 {
-    public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces)
+    public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
     {
         if (!WorkspaceAccess.TryParseId(id, out var workspaceId, out var idProblem))
         {
@@ -31,23 +36,55 @@ public static class PatchWorkspaceEndpoint
             return problem;
         }
 
-        if (body!.ContainsKey("compute"))
-        {
-            return Problems.Validation("compute cannot be changed by PATCH yet; use POST /workspaces/{id}/switch-provider");
-        }
-
-        if (!Fields.TryString(body, "name", 1, 200, out var name, out var error)
-            || !Fields.TryDouble(body, "x", out var x, out error)
-            || !Fields.TryDouble(body, "y", out var y, out error)
-            || !Fields.TryBool(body, "collapsed", out var collapsed, out error))
+        if (!Fields.TryString(body!, "name", 1, 200, out var name, out var error)
+            || !Fields.TryDouble(body!, "x", out var x, out error)
+            || !Fields.TryDouble(body!, "y", out var y, out error)
+            || !Fields.TryBool(body!, "collapsed", out var collapsed, out error)
+            || !Fields.TryBool(body!, "confirm_data_loss", out var confirmDataLoss, out error)
+            || !Fields.TryObject(body!, "compute", out var compute, out error))
         {
             return Problems.Validation(error!);
         }
 
-        var (_, accessProblem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
+        if (name is not null && Names.Invalid(name) is { } nameProblem)
+        {
+            return Problems.Validation(nameProblem);
+        }
+
+        string? targetProvider = null;
+        if (compute is not null)
+        {
+            // only the provider is editable, and only by a switch: instance type and persistence belong to the box
+            if (compute.Select(p => p.Key).FirstOrDefault(k => k != "provider") is { } other)
+            {
+                return Problems.Validation($"compute.{other} cannot be changed; only compute.provider can (by a switch)");
+            }
+
+            if (!Fields.TryString(compute, "provider", 1, 64, out targetProvider, out _) || targetProvider is null
+                || !providers.TryGet(targetProvider, out _))
+            {
+                return Problems.BadProvider($"compute.provider must name a configured provider");
+            }
+        }
+
+        var (workspace, accessProblem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
         if (accessProblem is not null)
         {
             return accessProblem;
+        }
+
+        var patch = new WorkspacePatch(name, x, y, collapsed);
+        if (targetProvider is not null && (targetProvider != workspace!.Compute.Provider || workspace.ClaimId is not null))
+        {
+            // the switch first, with the If-Match check inside its claim: a PATCH that loses changes nothing at all
+            var switched = await SwitchProviderEndpoint.StartAsync(workspace!, targetProvider, confirmDataLoss ?? false, expectedVersion,
+                starter, http.RequestAborted);
+            if (switched is IStatusCodeHttpResult { StatusCode: StatusCodes.Status202Accepted } && !patch.IsEmpty)
+            {
+                await workspaces.PatchAsync(workspaceId, patch, expectedVersion: null, http.RequestAborted);
+            }
+
+            return switched;
         }
 
         var result = await workspaces.PatchAsync(workspaceId, new WorkspacePatch(name, x, y, collapsed), expectedVersion, http.RequestAborted);

@@ -23,9 +23,10 @@ public static class WorkspaceReadEndpoints
 
         var query = http.Request.Query;
         var status = query["status"].ToString();
-        if (status.Length > 0 && !WorkspaceStatus.All.Contains(status))
+        if (status.Length > 0 && (!WorkspaceStatus.All.Contains(status) || status == WorkspaceStatus.Removed))
         {
-            return Problems.Validation($"status must be one of: {string.Join(", ", WorkspaceStatus.All)}");
+            // removed workspaces are never listed, so asking for them is a mistake worth saying
+            return Problems.Validation($"status must be one of: {string.Join(", ", WorkspaceStatus.All.Where(s => s != WorkspaceStatus.Removed))}");
         }
 
         Guid? parentId = null;

@@ -46,7 +46,21 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
     /// </summary>
     public async Task<PatchResult> PatchAsync(Guid id, WorkspacePatch patch, int? expectedVersion, CancellationToken ct)
     {
+        if (patch.IsEmpty)
+        {
+            // nothing to write: answer with the row as it is, still honouring If-Match
+            var unchanged = await GetAsync(id, ct);
+            return unchanged switch
+            {
+                null => new PatchResult(PatchOutcome.NotFound, null),
+                { Status: WorkspaceStatus.Removed } => new PatchResult(PatchOutcome.Removed, unchanged),
+                _ when expectedVersion is { } v && v != unchanged.Version => new PatchResult(PatchOutcome.VersionMismatch, unchanged),
+                _ => new PatchResult(PatchOutcome.Updated, unchanged),
+            };
+        }
+
         const string sql = $"""
+            WITH updated AS (
             UPDATE workspaces
                SET name = coalesce($2, name),
                    x = coalesce($3, x),
@@ -58,6 +72,14 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
                AND status <> 'removed'
                AND ($7::int IS NULL OR version = $7)
             RETURNING {WorkspaceRow.Columns}
+            ),
+            updated_event AS (
+                INSERT INTO structure_events (workspace_id, event_type, payload, created_at)
+                SELECT u.id, 'workspace.updated',
+                       jsonb_strip_nulls(jsonb_build_object('name', $2::text, 'x', $3::float8, 'y', $4::float8, 'collapsed', $5::bool, 'version', u.version)), $6
+                  FROM updated u
+            )
+            SELECT {WorkspaceRow.Columns} FROM updated
             """;
         await using var conn = await db.OpenConnectionAsync(ct);
         try
@@ -188,7 +210,10 @@ public sealed record WorkspaceListFilter(string? Status, Guid? ParentId);
 
 public sealed record WorkspaceCursor(DateTimeOffset CreatedAt, Guid Id);
 
-public sealed record WorkspacePatch(string? Name, double? X, double? Y, bool? Collapsed);
+public sealed record WorkspacePatch(string? Name, double? X, double? Y, bool? Collapsed)
+{
+    public bool IsEmpty => Name is null && X is null && Y is null && Collapsed is null;
+}
 
 public enum PatchOutcome
 {
