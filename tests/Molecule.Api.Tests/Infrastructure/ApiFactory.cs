@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
@@ -16,7 +17,10 @@ namespace Molecule.Api.Tests.Infrastructure;
 /// (no latency, 0.2 s boot, 0.1 s describe lag) and a 0.2 s poll, so a create reaches online in well under a second.
 /// Extra settings override any of these, e.g. to slow the boot down.
 /// </summary>
-public sealed class ApiFactory(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public sealed class ApiFactory(
+    TestDatabase database,
+    IReadOnlyDictionary<string, string?>? settings = null,
+    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public const string AdminToken = "molecule-dev-token";
 
@@ -63,6 +67,11 @@ public sealed class ApiFactory(TestDatabase database, IReadOnlyDictionary<string
         foreach (var (key, value) in defaults)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 }
