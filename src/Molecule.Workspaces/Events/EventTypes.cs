@@ -26,4 +26,5 @@ public static class EventTypes
     public const string DeleteTerminateRetryExhausted = "workspace.delete.terminate_retry_exhausted";
     public const string HealBudgetExhausted = "workspace.heal.budget_exhausted";
     public const string MassFailureSuspected = "reconciler.mass_failure_suspected";
+    public const string ReconcilerObserved = "reconciler.observed";
 }

@@ -28,6 +28,7 @@ public sealed class OperationHarness
         Workspaces = new WorkspaceStore(db, Time);
         Claims = new ClaimStore(db, Time);
         Operations = new OperationStore(db, Time);
+        Dispatcher = new RecordingDispatcher(Operations);
         Events = new EventStore(db, Time);
         PendingTerminations = new PendingTerminationStore(Time);
         Tokens = new TokenStore(db, Time);
@@ -57,8 +58,8 @@ public sealed class OperationHarness
     public WorkspaceCreator Creator { get; }
     public OperationStarter Starter { get; }
 
-    /// <summary>Records dispatches; tests walk operations themselves with <see cref="WalkAsync"/>.</summary>
-    public RecordingDispatcher Dispatcher { get; } = new();
+    /// <summary>Records dispatches (counting them on the operation as the real dispatchers do); tests walk operations themselves with <see cref="WalkAsync"/>.</summary>
+    public RecordingDispatcher Dispatcher { get; }
 
     /// <summary>Creates a workspace and returns its id and create operation id, without walking it.</summary>
     public async Task<(Guid WorkspaceId, Guid OperationId)> CreateAsync(string name = "ws", string provider = "sim-east", Guid? parentId = null)
@@ -132,7 +133,7 @@ public sealed class OperationHarness
     }
 }
 
-public sealed class RecordingDispatcher : IOperationDispatcher
+public sealed class RecordingDispatcher(OperationStore operations) : IOperationDispatcher
 {
     private readonly List<Guid> dispatched = [];
 
@@ -147,13 +148,12 @@ public sealed class RecordingDispatcher : IOperationDispatcher
         }
     }
 
-    public Task DispatchAsync(Guid operationId, CancellationToken ct)
+    public async Task DispatchAsync(Guid operationId, CancellationToken ct)
     {
+        await operations.MarkDispatchedAsync(operationId, ct);
         lock (dispatched)
         {
             dispatched.Add(operationId);
         }
-
-        return Task.CompletedTask;
     }
 }
