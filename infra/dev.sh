@@ -3,6 +3,7 @@
 #
 #   infra/dev.sh run [app args]   local Postgres + the API (sim providers) on http://127.0.0.1:8080
 #   infra/dev.sh test             local Postgres + every test (.NET, then infra/checks via npm)
+#   infra/dev.sh bench CMD [args] local Postgres + a benchmark (bench/Molecule.Bench), e.g. orphan-sweep --rows 10000
 #   infra/dev.sh stop             stop this repo's local Postgres cluster
 #   infra/dev.sh psql [args]      psql on the molecule database
 #
@@ -21,7 +22,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 
 usage() {
-  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -82,8 +83,9 @@ sum_dotnet_results() {
     }'
 }
 
-cmd_test() {
-  need dotnet "install the .NET 10 SDK"
+# Start (or reuse) Postgres and export MOLECULE_TEST_POSTGRES: the admin connection on which tests and benchmarks
+# create their scratch databases (the given ConnectionStrings__Postgres when there is one).
+ensure_scratch_server() {
   local given_cs="${ConnectionStrings__Postgres:-}"
   ensure_postgres
   if [[ -n "$given_cs" ]]; then
@@ -91,6 +93,11 @@ cmd_test() {
   else
     export MOLECULE_TEST_POSTGRES="${MOLECULE_TEST_POSTGRES:-Host=127.0.0.1;Port=$MOLECULE_PG_PORT;Username=postgres;Database=postgres}"
   fi
+}
+
+cmd_test() {
+  need dotnet "install the .NET 10 SDK"
+  ensure_scratch_server
   echo "[test] ConnectionStrings__Postgres=$ConnectionStrings__Postgres"
   echo "[test] MOLECULE_TEST_POSTGRES=$MOLECULE_TEST_POSTGRES"
 
@@ -133,6 +140,13 @@ cmd_test() {
   ((${#failed_steps[@]} == 0))
 }
 
+cmd_bench() {
+  need dotnet "install the .NET 10 SDK"
+  ensure_scratch_server
+  echo "[bench] MOLECULE_TEST_POSTGRES=$MOLECULE_TEST_POSTGRES" >&2
+  exec dotnet run -c Release --project bench/Molecule.Bench -- "$@"
+}
+
 cmd_stop() {
   stop_postgres
 }
@@ -170,6 +184,7 @@ main() {
   case "$cmd" in
     run) cmd_run "$@" ;;
     test) cmd_test "$@" ;;
+    bench) cmd_bench "$@" ;;
     stop) cmd_stop "$@" ;;
     psql) cmd_psql "$@" ;;
     *) usage ;;

@@ -40,6 +40,7 @@ public static class ServiceRegistration
         services.AddSingleton<StepExecutor>();
         services.AddSingleton<WorkspaceCreator>();
         services.AddSingleton<OperationStarter>();
+        services.AddSingleton<OperationCompensation>();
         services.TryAddSingleton<BatchTerminator>();
         services.AddSingleton<WorkspaceDeleter>();
 
@@ -52,6 +53,7 @@ public static class ServiceRegistration
         services.AddSingleton<LocalOperationRunner>();
         services.AddSingleton<IOperationDispatcher>(sp => sp.GetRequiredService<LocalOperationRunner>());
         services.AddHostedService(sp => sp.GetRequiredService<LocalOperationRunner>());
+        services.AddMoleculeSweeps(configuration, settings);
         return services;
     }
 }

@@ -29,7 +29,7 @@ public sealed class InstanceReconciler(
     IOperationDispatcher dispatcher,
     ReconcilerSettings settings,
     TimeProvider time,
-    ILogger<InstanceReconciler> logger)
+    ILogger<InstanceReconciler> logger) : ISweep
 {
     public const string SweepName = "instance-reconciler";
 
@@ -49,9 +49,32 @@ public sealed class InstanceReconciler(
     /// <summary>An operation still <c>pending</c> this long after its last hand-off is handed off again.</summary>
     public static readonly TimeSpan OutboxRepairAfter = TimeSpan.FromMinutes(2);
 
+    // (workspace, box) → when this box was first answered "not running". In memory: losing it (a cold start) only
+    // delays a confirmation by one tick; it never confirms anything by itself.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid, string), DateTimeOffset> firstSeenNotRunning = new();
+
     public string Name => SweepName;
 
-    public async Task<ReconcileCounts> RunOnceAsync(CancellationToken ct)
+    public async Task<SweepResult> RunOnceAsync(CancellationToken ct)
+    {
+        var counts = await ReconcileAsync(ct);
+        return new SweepResult(
+        [
+            new("checked", counts.Checked),
+            new("describe_calls", counts.DescribeCalls),
+            new("provider_errors", counts.ProviderErrors),
+            new("dead", counts.Dead),
+            new("marked_offline", counts.MarkedOffline),
+            new("braked", counts.Braked),
+            new("healed", counts.Healed),
+            new("heal_budget_exhausted", counts.BudgetExhausted),
+            new("expired_claims", counts.ExpiredClaims),
+            new("redispatched", counts.Redispatched),
+        ], [], BudgetExhausted: ct.IsCancellationRequested);
+    }
+
+    /// <summary>One tick, with its counts: what <see cref="RunOnceAsync"/> reports as metrics.</summary>
+    public async Task<ReconcileCounts> ReconcileAsync(CancellationToken ct)
     {
         var counts = new ReconcileCounts();
         await CompensateExpiredClaimsAsync(counts, ct);
@@ -159,12 +182,16 @@ public sealed class InstanceReconciler(
     {
         var suspects = new List<(OnlineRow Row, InstanceState State)>();
         var checkedPerProvider = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new HashSet<(Guid, string)>();
+        var wholePass = false;
         Guid? after = null;
         while (!ct.IsCancellationRequested)
         {
             var page = await ListOnlineAsync(after, ct);
+            seen.UnionWith(page.Select(r => r.Key));
             if (page.Count == 0)
             {
+                wholePass = true;
                 break;
             }
 
@@ -179,6 +206,11 @@ public sealed class InstanceReconciler(
 
                 checkedPerProvider[byProvider.Key] = checkedPerProvider.GetValueOrDefault(byProvider.Key) + byProvider.Count();
                 counts.Checked += byProvider.Count();
+                foreach (var row in byProvider.Where(r => states.TryGetValue(r.InstanceId, out var s) && !s.IsNotRunning()))
+                {
+                    firstSeenNotRunning.TryRemove(row.Key, out _);
+                }
+
                 suspects.AddRange(byProvider
                     .Where(r => states.TryGetValue(r.InstanceId, out var s) && s.IsNotRunning())
                     .Select(r => (r, states[r.InstanceId])));
@@ -186,28 +218,60 @@ public sealed class InstanceReconciler(
 
             if (page.Count < PageSize)
             {
+                wholePass = true;
                 break;
             }
         }
 
-        if (suspects.Count == 0)
+        if (wholePass)
         {
-            return;
+            // rows that left the online set (healed, deleted, claimed) take their suspicion with them
+            foreach (var key in firstSeenNotRunning.Keys.Where(k => !seen.Contains(k)))
+            {
+                firstSeenNotRunning.TryRemove(key, out _);
+            }
         }
 
-        // one "not running" is not enough: boxes flicker through describe lag and API hiccups; ask again later
-        await Task.Delay(settings.ReconfirmDelay, time, ct);
-        foreach (var byProvider in suspects.GroupBy(s => s.Row.Provider, StringComparer.Ordinal))
+        // one "not running" is not enough: boxes flicker through describe lag and API hiccups. A suspect first seen
+        // at least ReconfirmDelay ago (an earlier tick) is confirmed by this tick's answer; a new one is asked again
+        // after the delay within this tick when the tick's budget allows it, else on the next tick.
+        var now = time.GetUtcNow();
+        var confirmed = new List<(OnlineRow Row, InstanceState State)>();
+        var fresh = new List<(OnlineRow Row, InstanceState State)>();
+        foreach (var suspect in suspects)
         {
-            var again = await DescribeAsync(byProvider.Key, byProvider.Select(s => s.Row.InstanceId).ToArray(), counts, ct);
-            if (again is null)
-            {
-                continue;
-            }
+            var firstSeen = firstSeenNotRunning.GetOrAdd(suspect.Row.Key, now);
+            (now - firstSeen >= settings.ReconfirmDelay ? confirmed : fresh).Add(suspect);
+        }
 
-            var dead = byProvider.Where(s => again.TryGetValue(s.Row.InstanceId, out var state) && state.IsNotRunning())
-                .Select(s => (s.Row, State: again[s.Row.InstanceId]))
-                .ToList();
+        if (fresh.Count > 0 && settings.ReconfirmWithinTick)
+        {
+            await Task.Delay(settings.ReconfirmDelay, time, ct);
+            foreach (var byProvider in fresh.GroupBy(s => s.Row.Provider, StringComparer.Ordinal))
+            {
+                var again = await DescribeAsync(byProvider.Key, byProvider.Select(s => s.Row.InstanceId).ToArray(), counts, ct);
+                if (again is null)
+                {
+                    continue;
+                }
+
+                foreach (var (row, _) in byProvider)
+                {
+                    if (again.TryGetValue(row.InstanceId, out var state) && state.IsNotRunning())
+                    {
+                        confirmed.Add((row, state));
+                    }
+                    else
+                    {
+                        firstSeenNotRunning.TryRemove(row.Key, out _);
+                    }
+                }
+            }
+        }
+
+        foreach (var byProvider in confirmed.GroupBy(s => s.Row.Provider, StringComparer.Ordinal))
+        {
+            var dead = byProvider.ToList();
             counts.Dead += dead.Count;
             var checkedRows = checkedPerProvider.GetValueOrDefault(byProvider.Key);
             if (dead.Count > MassFailureMinimum && dead.Count > MassFailureShare * checkedRows)
@@ -226,6 +290,7 @@ public sealed class InstanceReconciler(
                     continue;
                 }
 
+                firstSeenNotRunning.TryRemove(row.Key, out _);
                 if (await MarkLostAsync(row, state, ct))
                 {
                     counts.MarkedOffline++;
@@ -391,16 +456,28 @@ public sealed class InstanceReconciler(
     private async Task<bool> MarkBudgetExhaustedAsync(Guid id, CancellationToken ct)
     {
         const string sql = """
-            WITH exhausted AS (
-                UPDATE workspaces
-                   SET status = 'failed', version = version + 1, updated_at = $3
-                 WHERE id = $1 AND status = 'offline' AND claim_id IS NULL
-                   AND heal_window_started_at > $2 AND heal_count >= $4
-                RETURNING id, heal_count, heal_window_started_at
+            WITH before AS (
+                SELECT id, instance_id, instance_provider FROM workspaces WHERE id = $1 FOR UPDATE
+            ),
+            exhausted AS (
+                UPDATE workspaces w
+                   SET status = 'failed', instance_id = NULL, instance_provider = NULL, url = NULL,
+                       version = w.version + 1, updated_at = $3
+                  FROM before b
+                 WHERE w.id = b.id AND w.status = 'offline' AND w.claim_id IS NULL
+                   AND w.heal_window_started_at > $2 AND w.heal_count >= $4
+                RETURNING w.id, w.heal_count, w.heal_window_started_at, b.instance_id, b.instance_provider
+            ),
+            -- a dead box may only be stopped, not gone: a failed row must not keep paying for it
+            queued AS (
+                INSERT INTO pending_terminations (provider, instance_id, workspace_id, reason, next_attempt_at, created_at)
+                SELECT instance_provider, instance_id, id, 'heal_budget_exhausted', $3, $3 FROM exhausted WHERE instance_id IS NOT NULL
+                ON CONFLICT (provider, instance_id) DO NOTHING
             )
             INSERT INTO structure_events (workspace_id, event_type, payload, created_at)
             SELECT id, 'workspace.heal.budget_exhausted',
-                   jsonb_build_object('heals', heal_count, 'window_started_at', heal_window_started_at, 'window_seconds', $5::int), $3
+                   jsonb_build_object('heals', heal_count, 'window_started_at', heal_window_started_at, 'window_seconds', $5::int,
+                                      'queued_instance_id', instance_id), $3
               FROM exhausted
             """;
         var now = time.GetUtcNow();
@@ -421,15 +498,30 @@ public sealed class InstanceReconciler(
         return events.AppendAsync(workspaceId, operationId, EventTypes.ReconcilerObserved, detail, ct);
     }
 
-    private sealed record OnlineRow(Guid Id, string Provider, string InstanceId);
+    private sealed record OnlineRow(Guid Id, string Provider, string InstanceId)
+    {
+        public (Guid, string) Key => (Id, InstanceId);
+    }
 }
 
-/// <summary>The reconciler's knobs, read from <c>Molecule:Sweeps</c>.</summary>
+/// <summary>The reconciler's knobs, from <c>Molecule:Sweeps</c> plus two fixed waits.</summary>
 /// <param name="Grace">How long an online row must be unchanged before it is checked (ReconcileGraceSeconds, 120 s).</param>
 /// <param name="Observe">ReconcilerMode = observe: record what would be done, change nothing.</param>
 /// <param name="ReconfirmDelay">The wait before the second describe. <value>5 s.</value></param>
 /// <param name="CallTimeout">The timeout of one describe call. <value>30 s.</value></param>
-public sealed record ReconcilerSettings(TimeSpan Grace, bool Observe, TimeSpan ReconfirmDelay, TimeSpan CallTimeout);
+/// <param name="ReconfirmWithinTick">Wait for the second describe inside the tick (the tick's budget is long enough);
+/// otherwise the next tick confirms.</param>
+public sealed record ReconcilerSettings(TimeSpan Grace, bool Observe, TimeSpan ReconfirmDelay, TimeSpan CallTimeout, bool ReconfirmWithinTick = true)
+{
+    /// <summary>DESIGN §7: the second describe at least 5 s after the first.</summary>
+    public static readonly TimeSpan DefaultReconfirmDelay = TimeSpan.FromSeconds(5);
+
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(30);
+
+    public static ReconcilerSettings From(SweepOptions options) =>
+        new(options.ReconcileGrace, options.ReconcilerObservesOnly, DefaultReconfirmDelay, DefaultCallTimeout,
+            ReconfirmWithinTick: options.TickBudget >= 2 * DefaultReconfirmDelay);
+}
 
 /// <summary>What one reconciler tick saw and did.</summary>
 public sealed class ReconcileCounts

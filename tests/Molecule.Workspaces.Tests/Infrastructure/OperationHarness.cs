@@ -122,6 +122,21 @@ public sealed class OperationHarness
     public async Task<IReadOnlyList<string>> EventTypesAsync(Guid workspaceId) =>
         (await Events.ListForWorkspaceAsync(workspaceId, 500, CancellationToken.None)).Select(e => e.EventType).Reverse().ToList();
 
+    /// <summary>
+    /// Marks a workspace removed with SQL, leaving its box named on the row: what a delete whose terminate was
+    /// exhausted leaves for the orphan sweeper.
+    /// </summary>
+    public Task MarkRemovedAsync(Guid id) => Database.ExecuteAsync("""
+        UPDATE workspaces
+           SET status = 'removed', removed_at = $2, updated_at = $2, version = version + 1,
+               claim_id = NULL, claim_kind = NULL, claim_expires_at = NULL, prior_status = NULL
+         WHERE id = $1
+        """, id, Time.GetUtcNow());
+
+    /// <summary>True when the box is not terminated.</summary>
+    public async Task<bool> IsAliveAsync(SimProvider sim, string instanceId) =>
+        (await sim.ListAllAsync(CancellationToken.None)).Any(b => b.InstanceId == instanceId);
+
     /// <summary>Boxes of a provider that are not terminated.</summary>
     public async Task<IReadOnlyList<ManagedInstance>> LiveBoxesAsync(SimProvider sim) => await sim.ListAllAsync(CancellationToken.None);
 

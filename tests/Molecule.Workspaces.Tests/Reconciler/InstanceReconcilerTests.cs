@@ -48,6 +48,25 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_a_tick_cannot_wait_the_next_tick_confirms_the_suspect()
+    {
+        var before = await harness.CreateOnlineAsync("confirmed-next-tick");
+        harness.Time.Advance(PastGrace);
+        await harness.East.KillAsync(before.InstanceId!, CancellationToken.None);
+        var reconciler = Reconciler(observe: false, reconfirmWithinTick: false);
+
+        var first = await reconciler.ReconcileAsync(CancellationToken.None);
+        var unchanged = await harness.WorkspaceAsync(before.Id);
+        harness.Time.Advance(TimeSpan.FromSeconds(6));
+        var second = await reconciler.ReconcileAsync(CancellationToken.None);
+
+        Assert.Equal(0, first.Dead);
+        Assert.Equal(WorkspaceStatus.Online, unchanged.Status);
+        Assert.Equal(1, second.MarkedOffline);
+        Assert.Equal(1, second.Healed);
+    }
+
+    [Fact]
     public async Task Describe_failing_every_time_changes_nothing_and_is_counted()
     {
         var workspace = await harness.CreateOnlineAsync("describe-down");
@@ -147,12 +166,16 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
         }
 
         harness.Time.Advance(PastGrace);
-        await harness.East.KillAsync((await harness.WorkspaceAsync(workspace.Id)).InstanceId!, CancellationToken.None);
+        var lastBox = (await harness.WorkspaceAsync(workspace.Id)).InstanceId!;
+        await harness.East.KillAsync(lastBox, CancellationToken.None);
         var fourth = await TickAsync();
 
         Assert.Equal(0, fourth.Healed);
         Assert.Equal(1, fourth.BudgetExhausted);
-        Assert.Equal(WorkspaceStatus.Failed, (await harness.WorkspaceAsync(workspace.Id)).Status);
+        var failed = await harness.WorkspaceAsync(workspace.Id);
+        Assert.Equal(WorkspaceStatus.Failed, failed.Status);
+        Assert.Null(failed.InstanceId);
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", lastBox));
         Assert.Contains(EventTypes.HealBudgetExhausted, await harness.EventTypesAsync(workspace.Id));
         Assert.Equal(3, await database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1 AND kind = 'heal'", workspace.Id));
     }
@@ -284,16 +307,16 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
         Assert.All(fleet, w => Assert.Equal(WorkspaceStatus.Online, harness.WorkspaceAsync(w.Id).Result.Status));
     }
 
-    private InstanceReconciler Reconciler(bool observe) => new(
+    private InstanceReconciler Reconciler(bool observe, bool reconfirmWithinTick = true) => new(
         database.DataSource, harness.Providers, harness.Starter, new OperationCompensation(harness.Context), harness.Operations,
         harness.Events, harness.Dispatcher,
-        new ReconcilerSettings(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)),
+        new ReconcilerSettings(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick),
         harness.Time, NullLogger<InstanceReconciler>.Instance);
 
     /// <summary>One tick, stepping the fake clock while it waits (the 5 s re-confirm).</summary>
     private async Task<ReconcileCounts> TickAsync(bool observe = false)
     {
-        var tick = Reconciler(observe).RunOnceAsync(CancellationToken.None);
+        var tick = Reconciler(observe).ReconcileAsync(CancellationToken.None);
         while (!tick.IsCompleted)
         {
             await Task.WhenAny(tick, Task.Delay(5));

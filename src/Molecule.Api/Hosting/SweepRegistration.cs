@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Molecule.Workspaces.Providers;
+using Molecule.Workspaces.Sweeps;
+
+namespace Molecule.Api.Hosting;
+
+/// <summary>The background sweeps of DESIGN §7: their options, the sweeps themselves, their metrics line and their scheduler.</summary>
+public static class SweepRegistration
+{
+    public static IServiceCollection AddMoleculeSweeps(this IServiceCollection services, IConfiguration configuration, MoleculeSettings settings)
+    {
+        var options = (configuration.GetSection(SweepOptions.SectionName).Get<SweepOptions>() ?? new SweepOptions()).Validate();
+        services.AddSingleton(options);
+        services.TryAddSingleton<BatchTerminator>();
+
+        // stdout: Lambda ships it to CloudWatch Logs, which turns each EMF line into metrics
+        services.TryAddSingleton(sp => new SweepMetricsSink(Console.Out, sp.GetRequiredService<TimeProvider>()));
+
+        services.AddSingleton<OrphanSweeper>();
+        services.AddSingleton<ISweep>(sp => sp.GetRequiredService<OrphanSweeper>());
+        services.AddSingleton(ReconcilerSettings.From(options));
+        services.AddSingleton<InstanceReconciler>();
+        services.AddSingleton<ISweep>(sp => sp.GetRequiredService<InstanceReconciler>());
+
+        // the sweeps are registered in every role (a worker endpoint may run one tick), but only these roles tick on their own
+        if (settings.Role is ServiceRoles.All or ServiceRoles.Sweeps)
+        {
+            services.AddHostedService<SweepHostedService>();
+        }
+
+        return services;
+    }
+}

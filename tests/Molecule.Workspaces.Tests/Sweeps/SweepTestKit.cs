@@ -1,0 +1,276 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Operations.Steps;
+using Molecule.Workspaces.Providers;
+using Molecule.Workspaces.Providers.Sim;
+using Molecule.Workspaces.Sweeps;
+using Molecule.Workspaces.Tests.Infrastructure;
+
+namespace Molecule.Workspaces.Tests.Sweeps;
+
+/// <summary>The orphan sweeper wired on a harness, and the arrangements its tests share.</summary>
+internal static class SweepTestKit
+{
+    public static readonly TimeSpan PastLeakGrace = new SweepOptions().LeakGrace + TimeSpan.FromMinutes(1);
+
+    public static OrphanSweeper NewOrphanSweeper(this OperationHarness harness, ProviderRegistry? providers = null) =>
+        new(harness.Database.DataSource, harness.Workspaces, harness.PendingTerminations, harness.Events,
+            providers ?? harness.Providers, new BatchTerminator(providers ?? harness.Providers, harness.Time),
+            new DeploymentIdentity("test"), new SweepOptions(), harness.Time, NullLogger<OrphanSweeper>.Instance);
+
+    /// <summary>Starts a box directly in the sim, tagged for the test deployment and, when given, a workspace and an operation.</summary>
+    public static Task<string> ProvisionBoxAsync(this OperationHarness harness, SimProvider sim, Guid? workspaceId = null, Guid? operationId = null)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (workspaceId is { } ws)
+        {
+            tags[ProviderTags.WorkspaceId] = ws.ToString();
+        }
+
+        if (operationId is { } op)
+        {
+            tags[ProviderTags.OperationId] = op.ToString();
+        }
+
+        return sim.ProvisionAsync(new InstanceSpec(null, Compute.Ephemeral, null), Guid.NewGuid().ToString(), tags, CancellationToken.None);
+    }
+
+    /// <summary>Queues a box for termination, due now or after <paramref name="dueIn"/>.</summary>
+    public static async Task EnqueueAsync(this OperationHarness harness, string provider, string instanceId, Guid? workspaceId,
+        string reason, TimeSpan? dueIn = null)
+    {
+        await using (var conn = await harness.Database.DataSource.OpenConnectionAsync())
+        {
+            await harness.PendingTerminations.EnqueueAsync(conn, null, provider, instanceId, workspaceId, reason, null, CancellationToken.None);
+        }
+
+        if (dueIn is { } delay)
+        {
+            await harness.Database.ExecuteAsync("UPDATE pending_terminations SET next_attempt_at = $1 WHERE provider = $2 AND instance_id = $3",
+                harness.Time.GetUtcNow() + delay, provider, instanceId);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> removed workspaces, each naming a running sim box of <paramref name="provider"/>, in two
+    /// statements (generate_series), as the orphan sweeper's many-items cases need them.
+    /// </summary>
+    public static async Task SeedRemovedRowsWithBoxesAsync(this OperationHarness harness, int count, string provider, string prefix)
+    {
+        var now = harness.Time.GetUtcNow();
+        await harness.Database.ExecuteAsync("""
+            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
+            SELECT $1, 'i-' || $2 || '-' || g, $2 || '-' || g, 'sim.medium', 'running',
+                   jsonb_build_object('molecule:deployment', 'test'), $3, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, now, count);
+        await harness.Database.ExecuteAsync("""
+            INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at, removed_at)
+            SELECT gen_random_uuid(), $2 || '-' || g, 'removed', 'agent', jsonb_build_object('provider', $1),
+                   'i-' || $2 || '-' || g, $1, $3, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, now, count);
+    }
+
+    /// <summary>Removed rows that still name a box.</summary>
+    public static Task<long> RemovedRowsWithBoxAsync(this OperationHarness harness) =>
+        harness.Database.ScalarAsync<long>("SELECT count(*) FROM workspaces WHERE status = 'removed' AND instance_id IS NOT NULL");
+
+    /// <summary>Runs a cascade delete, stepping the fake clock through its retry delays.</summary>
+    public static async Task<DeleteResult> DeleteAsync(this OperationHarness harness, Guid id)
+    {
+        var deleter = new WorkspaceDeleter(harness.Database.DataSource, harness.Workspaces, harness.Events,
+            new BatchTerminator(harness.Providers, harness.Time), harness.Time, NullLogger<WorkspaceDeleter>.Instance);
+        var delete = deleter.DeleteAsync(id, confirmed: true, null, CancellationToken.None);
+        while (!delete.IsCompleted)
+        {
+            await Task.WhenAny(delete, Task.Delay(5));
+            if (!delete.IsCompleted)
+            {
+                harness.Time.Advance(TimeSpan.FromMilliseconds(250));
+            }
+        }
+
+        return await delete;
+    }
+}
+
+/// <summary>
+/// A provider that lets a test step in around the real one: run something just before a terminate (a write racing the
+/// sweeper's read and write), or answer the list differently (a provider whose list is wrong).
+/// </summary>
+internal sealed class InterceptingProvider(IComputeProvider inner) : IComputeProvider
+{
+    public Func<IReadOnlyCollection<string>, Task>? BeforeTerminate { get; set; }
+
+    public Func<CancellationToken, Task<IReadOnlyList<ManagedInstance>>>? ListOverride { get; set; }
+
+    public string Name => inner.Name;
+
+    public string Type => inner.Type;
+
+    public Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
+        inner.ProvisionAsync(spec, idempotencyToken, tags, ct);
+
+    public Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct) =>
+        inner.DescribeAsync(instanceIds, ct);
+
+    public async Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        if (BeforeTerminate is { } before)
+        {
+            await before(instanceIds);
+        }
+
+        return await inner.TerminateAsync(instanceIds, ct);
+    }
+
+    public Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct) =>
+        ListOverride?.Invoke(ct) ?? inner.ListManagedAsync(ct);
+}
+
+/// <summary>
+/// A <see cref="FakeTimeProvider"/> that tells the test when the code under test starts waiting on it, so the test
+/// advances the clock only once the scheduler is really waiting: stepping never races it, and nothing sleeps.
+/// </summary>
+internal sealed class WaitWatchingClock() : FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero))
+{
+    private readonly Channel<TimeSpan> waits = Channel.CreateUnbounded<TimeSpan>();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        if (dueTime != Timeout.InfiniteTimeSpan)
+        {
+            waits.Writer.TryWrite(dueTime);
+        }
+
+        return new WatchedTimer(timer, waits.Writer);
+    }
+
+    /// <summary>Returns once the code under test has started a wait of exactly <paramref name="dueTime"/> (fails after 10 s of real time).</summary>
+    public async Task WaitForWaitAsync(TimeSpan dueTime)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            while (await waits.Reader.ReadAsync(limit.Token) != dueTime)
+            {
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            throw new TimeoutException($"nothing started a wait of {dueTime} within 10 s");
+        }
+    }
+
+    private sealed class WatchedTimer(ITimer inner, ChannelWriter<TimeSpan> waits) : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            if (dueTime != Timeout.InfiniteTimeSpan)
+            {
+                waits.TryWrite(dueTime);
+            }
+
+            return inner.Change(dueTime, period);
+        }
+
+        public void Dispose() => inner.Dispose();
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
+
+/// <summary>A sweep whose every tick the test scripts: it records when each tick started and how many ran at once.</summary>
+internal sealed class ScriptedSweep(TimeProvider clock, Func<int, CancellationToken, Task<SweepResult>> tick) : ISweep
+{
+    private readonly Lock gate = new();
+    private readonly List<DateTimeOffset> starts = [];
+    private readonly Channel<int> started = Channel.CreateUnbounded<int>();
+    private int running;
+
+    public static SweepResult Done { get; } = new([new("found", 0)], [], BudgetExhausted: false);
+
+    public string Name => "scripted";
+
+    public int MostAtOnce { get; private set; }
+
+    public IReadOnlyList<DateTimeOffset> Starts
+    {
+        get
+        {
+            lock (gate)
+            {
+                return starts.ToList();
+            }
+        }
+    }
+
+    public async Task<SweepResult> RunOnceAsync(CancellationToken ct)
+    {
+        int number;
+        lock (gate)
+        {
+            starts.Add(clock.GetUtcNow());
+            number = starts.Count;
+            MostAtOnce = Math.Max(MostAtOnce, ++running);
+        }
+
+        started.Writer.TryWrite(number);
+        try
+        {
+            return await tick(number, ct);
+        }
+        finally
+        {
+            lock (gate)
+            {
+                running--;
+            }
+        }
+    }
+
+    /// <summary>Returns once tick <paramref name="number"/> has started (fails after 10 s of real time).</summary>
+    public async Task WaitForTickAsync(int number)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (await started.Reader.ReadAsync(limit.Token) < number)
+        {
+        }
+    }
+}
+
+/// <summary>An <see cref="ILogger{T}"/> that keeps what was logged, for asserting that a failure was reported.</summary>
+internal sealed class RecordingLogger<T> : ILogger<T>
+{
+    private readonly Lock gate = new();
+    private readonly List<(LogLevel Level, string Message, Exception? Exception)> entries = [];
+
+    public IReadOnlyList<(LogLevel Level, string Message, Exception? Exception)> Entries
+    {
+        get
+        {
+            lock (gate)
+            {
+                return entries.ToList();
+            }
+        }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (gate)
+        {
+            entries.Add((logLevel, formatter(state, exception), exception));
+        }
+    }
+}
