@@ -4,6 +4,8 @@ using Molecule.Bench;
 BenchCommand[] commands =
 [
     OrphanSweepBench.Command,
+    ReconcileBench.Command,
+    SwitchBench.Command,
 ];
 
 if (args.Length == 0 || commands.FirstOrDefault(c => c.Name == args[0]) is not { } command)
