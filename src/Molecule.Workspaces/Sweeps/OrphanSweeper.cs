@@ -55,6 +55,9 @@ public sealed class OrphanSweeper(
     /// <summary>The timeout of one provider list call.</summary>
     public static readonly TimeSpan ListCallTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an <c>Idempotency-Key</c> answer is kept for a retrying client: a day.</summary>
+    public static readonly TimeSpan IdempotencyRetention = TimeSpan.FromHours(24);
+
     /// <summary>When a queued box whose terminate failed is tried again: 1 min after the first failure, ×2, at most 1 h.</summary>
     public static readonly RetrySchedule PendingBackoff = new(TimeSpan.FromMinutes(1), int.MaxValue, TimeSpan.FromHours(1));
 
@@ -70,7 +73,8 @@ public sealed class OrphanSweeper(
         // each part is supervised on its own: a database error in one must not keep the others from their work
         var finished = await RunPartAsync("removed_rows", tally, () => SweepRemovedRowsAsync(tally, ct), ct)
             && await RunPartAsync("pending_terminations", tally, () => DrainPendingTerminationsAsync(tally, ct), ct)
-            && await RunPartAsync("row_gone_leaks", tally, () => ReapRowGoneLeaksAsync(tally, ct), ct);
+            && await RunPartAsync("row_gone_leaks", tally, () => ReapRowGoneLeaksAsync(tally, ct), ct)
+            && await RunPartAsync("idempotency_keys", tally, () => PurgeIdempotencyKeysAsync(tally, ct), ct);
 
         if (tally.Failed > 0 || tally.PartsFailed > 0)
         {
@@ -79,6 +83,22 @@ public sealed class OrphanSweeper(
         }
 
         return tally.ToResult(budgetExhausted: !finished);
+    }
+
+    /// <summary>
+    /// (4) Housekeeping: idempotency records older than <see cref="IdempotencyRetention"/>. They hold the create's answer,
+    /// workspace token included, so they must not outlive the window in which a client could still retry.
+    /// </summary>
+    private async Task PurgeIdempotencyKeysAsync(OrphanSweepTally tally, CancellationToken ct)
+    {
+        const string sql = """
+            DELETE FROM idempotency_keys
+             WHERE key IN (SELECT key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() - IdempotencyRetention });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = PendingPageSize });
+        tally.IdempotencyKeysPurged += await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>(1) Removed rows that still name a box: terminate, then forget the box only where the row still names it.</summary>
@@ -403,6 +423,7 @@ internal sealed class OrphanSweepTally
     public int LeakFailed { get; set; }
     public int ProvidersSkipped { get; set; }
     public int PartsFailed { get; set; }
+    public int IdempotencyKeysPurged { get; set; }
 
     public int Failed => RemovedFailed + PendingFailed + LeakFailed;
 
@@ -436,6 +457,7 @@ internal sealed class OrphanSweepTally
         new("terminated", RemovedTerminated + PendingTerminated + Leaked),
         new("failed", Failed),
         new("leaked", Leaked),
+        new("idempotency_keys_purged", IdempotencyKeysPurged),
         new("removed_found", RemovedFound),
         new("removed_terminated", RemovedTerminated),
         new("removed_cleared", RemovedCleared),

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Operations.Steps;
+using Molecule.Workspaces.Sweeps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Tests.Infrastructure;
@@ -151,7 +153,20 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
         Assert.Equal(OperationState.Aborted, (await harness.OperationAsync(op)).State);
         Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE provider = 'sim-west' AND instance_id = $1", newBox));
         Assert.Null((await harness.WorkspaceAsync(workspace.Id)).ClaimId);
+
+        // the orphan sweeper's next tick drains the queue: no box of this workspace is left running anywhere
+        await Sweeper().RunOnceAsync(CancellationToken.None);
+        foreach (var sim in new[] { harness.East, harness.West })
+        {
+            Assert.DoesNotContain(await harness.LiveBoxesAsync(sim), b => b.Tags.GetValueOrDefault(ProviderTags.WorkspaceId) == workspace.Id.ToString());
+        }
+
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", newBox));
     }
+
+    private OrphanSweeper Sweeper() => new(database.DataSource, harness.Workspaces, harness.PendingTerminations, harness.Events,
+        harness.Providers, new BatchTerminator(harness.Providers, harness.Time), new DeploymentIdentity("test"), new SweepOptions(),
+        harness.Time, NullLogger<OrphanSweeper>.Instance);
 
     [Fact]
     public async Task A_child_created_while_its_parent_is_deleted_never_outlives_it()
