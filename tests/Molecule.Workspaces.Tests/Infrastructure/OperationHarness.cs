@@ -7,6 +7,7 @@ using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Store;
+using Molecule.Workspaces.Sweeps;
 
 namespace Molecule.Workspaces.Tests.Infrastructure;
 
@@ -84,26 +85,42 @@ public sealed class OperationHarness
     /// Walks an operation to its end with the local runner's walk, stepping the fake clock whenever the walk waits.
     /// Bounded: fails the test if the walk does not end within <paramref name="maxFakeTime"/> of fake time.
     /// </summary>
-    public async Task WalkAsync(Guid operationId, TimeSpan? maxFakeTime = null)
+    public Task WalkAsync(Guid operationId, TimeSpan? maxFakeTime = null) =>
+        DriveAsync(Runner.WalkAsync(operationId, CancellationToken.None), maxFakeTime ?? TimeSpan.FromHours(1), $"operation {operationId}");
+
+    /// <summary>
+    /// Awaits <paramref name="work"/> while stepping the fake clock in 500 ms steps whenever it is not done after a
+    /// few real milliseconds, so its waits (retry delays, polls, the reconciler's re-confirm) pass without sleeping.
+    /// </summary>
+    public async Task<T> DriveAsync<T>(Task<T> work, TimeSpan? maxFakeTime = null)
     {
-        var limit = Time.GetUtcNow() + (maxFakeTime ?? TimeSpan.FromHours(1));
-        var walk = Runner.WalkAsync(operationId, CancellationToken.None);
-        while (!walk.IsCompleted)
+        await DriveAsync((Task)work, maxFakeTime ?? TimeSpan.FromHours(1), "work");
+        return await work;
+    }
+
+    private async Task DriveAsync(Task work, TimeSpan maxFakeTime, string what)
+    {
+        var limit = Time.GetUtcNow() + maxFakeTime;
+        while (!work.IsCompleted)
         {
             if (Time.GetUtcNow() > limit)
             {
-                throw new TimeoutException($"operation {operationId} did not end within {maxFakeTime ?? TimeSpan.FromHours(1)} of fake time");
+                throw new TimeoutException($"{what} did not end within {maxFakeTime} of fake time");
             }
 
-            await Task.WhenAny(walk, Task.Delay(TimeSpan.FromMilliseconds(5)));
-            if (!walk.IsCompleted)
+            await Task.WhenAny(work, Task.Delay(TimeSpan.FromMilliseconds(5)));
+            if (!work.IsCompleted)
             {
                 Time.Advance(TimeSpan.FromMilliseconds(500));
             }
         }
 
-        await walk;
+        await work;
     }
+
+    /// <summary>An orphan sweeper on this harness's database, providers and clock.</summary>
+    public OrphanSweeper OrphanSweeper() => new(Database.DataSource, Workspaces, PendingTerminations, Events, Providers,
+        new BatchTerminator(Providers, Time), new DeploymentIdentity("test"), new SweepOptions(), Time, NullLogger<OrphanSweeper>.Instance);
 
     /// <summary>Starts an operation of <paramref name="kind"/> and returns its id (asserting the claim was won).</summary>
     public async Task<Guid> StartAsync(Guid workspaceId, string kind, string? targetProvider = null)

@@ -155,7 +155,7 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
         Assert.Null((await harness.WorkspaceAsync(workspace.Id)).ClaimId);
 
         // the orphan sweeper's next tick drains the queue: no box of this workspace is left running anywhere
-        await Sweeper().RunOnceAsync(CancellationToken.None);
+        await harness.OrphanSweeper().RunOnceAsync(CancellationToken.None);
         foreach (var sim in new[] { harness.East, harness.West })
         {
             Assert.DoesNotContain(await harness.LiveBoxesAsync(sim), b => b.Tags.GetValueOrDefault(ProviderTags.WorkspaceId) == workspace.Id.ToString());
@@ -164,9 +164,6 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
         Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", newBox));
     }
 
-    private OrphanSweeper Sweeper() => new(database.DataSource, harness.Workspaces, harness.PendingTerminations, harness.Events,
-        harness.Providers, new BatchTerminator(harness.Providers, harness.Time), new DeploymentIdentity("test"), new SweepOptions(),
-        harness.Time, NullLogger<OrphanSweeper>.Instance);
 
     [Fact]
     public async Task A_child_created_while_its_parent_is_deleted_never_outlives_it()
@@ -195,20 +192,8 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
     }
 
     /// <summary>Runs a delete while stepping the fake clock, so its retry delays pass.</summary>
-    private async Task<DeleteResult> DeleteAsync(Guid id, bool confirmed)
-    {
-        var delete = Deleter.DeleteAsync(id, confirmed, null, CancellationToken.None);
-        while (!delete.IsCompleted)
-        {
-            await Task.WhenAny(delete, Task.Delay(5));
-            if (!delete.IsCompleted)
-            {
-                harness.Time.Advance(TimeSpan.FromMilliseconds(250));
-            }
-        }
-
-        return await delete;
-    }
+    private Task<DeleteResult> DeleteAsync(Guid id, bool confirmed) =>
+        harness.DriveAsync(Deleter.DeleteAsync(id, confirmed, null, CancellationToken.None));
 
     /// <summary>A root, its children and their children, all online on sim-east; the root first.</summary>
     private async Task<List<Workspace>> TreeAsync(string prefix, int childCount, int grandchildrenEach)

@@ -314,20 +314,8 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
         harness.Time, NullLogger<InstanceReconciler>.Instance);
 
     /// <summary>One tick, stepping the fake clock while it waits (the 5 s re-confirm).</summary>
-    private async Task<ReconcileCounts> TickAsync(bool observe = false)
-    {
-        var tick = Reconciler(observe).ReconcileAsync(CancellationToken.None);
-        while (!tick.IsCompleted)
-        {
-            await Task.WhenAny(tick, Task.Delay(5));
-            if (!tick.IsCompleted)
-            {
-                harness.Time.Advance(TimeSpan.FromMilliseconds(500));
-            }
-        }
-
-        return await tick;
-    }
+    private Task<ReconcileCounts> TickAsync(bool observe = false) =>
+        harness.DriveAsync(Reconciler(observe).ReconcileAsync(CancellationToken.None));
 
     private async Task WalkHealsAsync()
     {

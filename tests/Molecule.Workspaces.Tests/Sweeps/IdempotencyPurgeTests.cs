@@ -1,10 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Operations;
-using Molecule.Workspaces.Operations.Steps;
-using Molecule.Workspaces.Providers;
-using Molecule.Workspaces.Store;
-using Molecule.Workspaces.Sweeps;
 using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Workspaces.Tests.Sweeps;
@@ -22,14 +17,10 @@ public sealed class IdempotencyPurgeTests(TestDatabase database) : IClassFixture
         await harness.Creator.CreateAsync(request with { Name = "keyed-later" }, new IdempotencyKey("young-key", [4, 5, 6]), CancellationToken.None);
         harness.Time.Advance(TimeSpan.FromHours(5));
 
-        var result = await Sweeper().RunOnceAsync(CancellationToken.None);
+        var result = await harness.OrphanSweeper().RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(1, result["idempotency_keys_purged"]);
         Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM idempotency_keys WHERE key = 'old-key'"));
         Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM idempotency_keys WHERE key = 'young-key'"));
     }
-
-    private OrphanSweeper Sweeper() => new(database.DataSource, harness.Workspaces, harness.PendingTerminations, harness.Events,
-        harness.Providers, new BatchTerminator(harness.Providers, harness.Time), new DeploymentIdentity("test"), new SweepOptions(),
-        harness.Time, NullLogger<OrphanSweeper>.Instance);
 }
