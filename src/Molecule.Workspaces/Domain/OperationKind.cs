@@ -19,6 +19,7 @@ public static class OperationKind
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "kind cannot claim an existing row"),
     };
 
-    /// <summary>Kinds refused while any ancestor is paused.</summary>
-    public static bool RequiresUnpausedAncestors(string kind) => kind is Restart or SwitchProvider or Resume or Heal;
+    /// <summary>Kinds refused while any ancestor is paused (DESIGN §4). Heal is not one: it only restores a row to the
+    /// online state it already had, and a row left offline under a paused parent would otherwise wait forever.</summary>
+    public static bool RequiresUnpausedAncestors(string kind) => kind is Restart or SwitchProvider or Resume;
 }

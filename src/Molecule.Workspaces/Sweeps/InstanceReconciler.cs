@@ -418,41 +418,41 @@ public sealed class InstanceReconciler(
                 continue;
             }
 
-            if (!await TakeHealBudgetAsync(id, ct))
+            if (await MarkBudgetExhaustedAsync(id, ct))
             {
-                if (await MarkBudgetExhaustedAsync(id, ct))
-                {
-                    counts.BudgetExhausted++;
-                }
-
+                counts.BudgetExhausted++;
                 continue;
             }
 
+            // the budget is spent only by a heal that really started: one refused (say, under a paused ancestor) costs nothing
             var started = await starter.StartAsync(new StartRequest(id, OperationKind.Heal, "reconciler"), ct);
             if (started.Outcome == StartOutcome.Started)
             {
+                await SpendHealBudgetAsync(id, ct);
                 counts.Healed++;
             }
         }
     }
 
-    /// <summary>Counts one heal in the workspace's rolling hour; false when three were already spent in it.</summary>
-    private async Task<bool> TakeHealBudgetAsync(Guid id, CancellationToken ct)
+    /// <summary>Counts one heal in the workspace's rolling hour (a new hour starts with this heal).</summary>
+    private async Task SpendHealBudgetAsync(Guid id, CancellationToken ct)
     {
         const string sql = """
             UPDATE workspaces
                SET heal_count = CASE WHEN heal_window_started_at IS NULL OR heal_window_started_at <= $2 THEN 1 ELSE heal_count + 1 END,
                    heal_window_started_at = CASE WHEN heal_window_started_at IS NULL OR heal_window_started_at <= $2 THEN $3 ELSE heal_window_started_at END
-             WHERE id = $1 AND status = 'offline' AND claim_id IS NULL
-               AND (heal_window_started_at IS NULL OR heal_window_started_at <= $2 OR heal_count < $4)
+             WHERE id = $1
             """;
         var now = time.GetUtcNow();
         await using var cmd = db.CreateCommand(sql);
-        cmd.Parameters.AddAll(Uuid(id), Time(now - HealWindow), Time(now), P(MaxHealsPerWindow));
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        cmd.Parameters.AddAll(Uuid(id), Time(now - HealWindow), Time(now));
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>A box that keeps dying is not healed forever: the row goes <c>failed</c> for a human to look at.</summary>
+    /// <summary>
+    /// A box that keeps dying is not healed forever: with three heals already spent in the rolling hour, the row goes
+    /// <c>failed</c> for a human to look at. False (and nothing written) while budget remains.
+    /// </summary>
     private async Task<bool> MarkBudgetExhaustedAsync(Guid id, CancellationToken ct)
     {
         const string sql = """

@@ -181,6 +181,22 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_offline_row_under_a_paused_parent_is_healed_like_any_other()
+    {
+        var parent = await harness.CreateOnlineAsync("paused-parent");
+        var child = await harness.CreateOnlineAsync("offline-child", parentId: parent.Id);
+        await harness.WalkAsync(await harness.StartAsync(parent.Id, OperationKind.Pause));
+        await database.ExecuteAsync("UPDATE workspaces SET status = 'offline' WHERE id = $1", child.Id);
+
+        var counts = await TickAsync();
+        await WalkHealsAsync();
+
+        Assert.Equal(1, counts.Healed);
+        Assert.Equal(WorkspaceStatus.Online, (await harness.WorkspaceAsync(child.Id)).Status);
+        Assert.Equal(WorkspaceStatus.Paused, (await harness.WorkspaceAsync(parent.Id)).Status);
+    }
+
+    [Fact]
     public async Task The_heal_budget_renews_after_an_hour()
     {
         var workspace = await harness.CreateOnlineAsync("budget-renews");
