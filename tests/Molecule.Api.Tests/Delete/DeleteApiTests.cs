@@ -7,25 +7,16 @@ using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Delete;
 
-public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class DeleteApiTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
-    private readonly TestDatabase database;
-    private readonly ApiFactory factory;
+    private TestDatabase Database => api.Database;
 
-    public DeleteApiTests(TestDatabase database)
-    {
-        this.database = database;
-        factory = new ApiFactory(database);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+    private ApiFactory Factory => api.Factory;
 
     [Fact]
     public async Task Delete_of_a_leaf_answers_removed_and_then_410()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineAsync(client, new { name = "delete-leaf" });
 
         using var first = await client.DeleteAsync($"/workspaces/{id}");
@@ -44,14 +35,14 @@ public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
     [Fact]
     public async Task A_parent_with_children_needs_confirm_and_the_cascade_counts_them()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var parent = await OnlineAsync(client, new { name = "delete-parent" });
         var child = await OnlineAsync(client, new { name = "delete-child", parent_id = parent });
         await OnlineAsync(client, new { name = "delete-grandchild", parent_id = child });
-        var before = await database.FingerprintAsync();
+        var before = await Database.FingerprintAsync();
 
         using var refused = await client.DeleteAsync($"/workspaces/{parent}");
-        var unchanged = await database.FingerprintAsync();
+        var unchanged = await Database.FingerprintAsync();
         using var confirmed = await client.DeleteAsync($"/workspaces/{parent}?confirm=true");
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
@@ -67,9 +58,9 @@ public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
     [Fact]
     public async Task A_confirm_name_header_that_differs_is_a_400_and_changes_nothing()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineAsync(client, new { name = "confirm-by-name" });
-        var before = await database.FingerprintAsync();
+        var before = await Database.FingerprintAsync();
 
         using var request = new HttpRequestMessage(HttpMethod.Delete, $"/workspaces/{id}");
         request.Headers.Add("X-Confirm-Name", "some-other-name");
@@ -77,16 +68,16 @@ public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("CONFIRM_NAME_MISMATCH", (string?)(await response.ProblemAsync())["error"]);
-        Assert.Equal(before, await database.FingerprintAsync());
+        Assert.Equal(before, await Database.FingerprintAsync());
     }
 
     [Fact]
     public async Task The_token_of_a_removed_workspace_stops_working()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var created = await client.CreateWorkspaceAsync(new { name = "token-dies" });
         var id = (string)created["id"]!;
-        var own = factory.ClientWithToken((string)created["auth_token"]!);
+        var own = Factory.ClientWithToken((string)created["auth_token"]!);
         await client.WaitForStatusAsync(id, "online");
         using var before = await own.GetAsync($"/workspaces/{id}");
 
@@ -101,11 +92,11 @@ public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
     [Fact]
     public async Task Another_workspaces_token_cannot_delete()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var target = await OnlineAsync(client, new { name = "delete-target" });
         var other = await client.CreateWorkspaceAsync(new { name = "delete-other" });
 
-        using var response = await factory.ClientWithToken((string)other["auth_token"]!).DeleteAsync($"/workspaces/{target}");
+        using var response = await Factory.ClientWithToken((string)other["auth_token"]!).DeleteAsync($"/workspaces/{target}");
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal("online", (string?)(await client.GetJsonAsync($"/workspaces/{target}"))!["status"]);
@@ -114,10 +105,10 @@ public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
     [Fact]
     public async Task Terminate_that_keeps_failing_answers_503_with_retry_after_and_the_pending_boxes()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineAsync(client, new { name = "terminate-pending" });
         var box = (string)(await client.GetJsonAsync($"/workspaces/{id}"))!["instance_id"]!;
-        factory.Sim("sim-east").Faults.Set(SimCall.Terminate, new SimFault(1, 0, 0));
+        Factory.Sim("sim-east").Faults.Set(SimCall.Terminate, new SimFault(1, 0, 0));
         try
         {
             using var response = await client.DeleteAsync($"/workspaces/{id}");
@@ -128,22 +119,22 @@ public sealed class DeleteApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
             Assert.Equal("TERMINATE_PENDING", (string?)problem["error"]);
             Assert.Equal(1, (int?)problem["removed_count"]);
             Assert.Equal(box, (string?)problem["pending"]![0]!["instance_id"]);
-            Assert.Equal(box, await database.ScalarAsync<string>("SELECT instance_id FROM workspaces WHERE id = $1::uuid", id));
+            Assert.Equal(box, await Database.ScalarAsync<string>("SELECT instance_id FROM workspaces WHERE id = $1::uuid", id));
         }
         finally
         {
-            factory.Sim("sim-east").Faults.Clear();
+            Factory.Sim("sim-east").Faults.Clear();
         }
 
         using var retried = await client.DeleteAsync($"/workspaces/{id}");
         Assert.Equal(HttpStatusCode.Gone, retried.StatusCode);
-        Assert.Null(await database.ScalarAsync<string?>("SELECT instance_id FROM workspaces WHERE id = $1::uuid", id));
+        Assert.Null(await Database.ScalarAsync<string?>("SELECT instance_id FROM workspaces WHERE id = $1::uuid", id));
     }
 
     [Fact]
     public async Task Unknown_and_malformed_ids_are_404_and_400()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
 
         using var unknown = await client.DeleteAsync($"/workspaces/{Guid.NewGuid()}");
         using var malformed = await client.DeleteAsync("/workspaces/not-a-uuid");

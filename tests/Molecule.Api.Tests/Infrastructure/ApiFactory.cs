@@ -57,6 +57,8 @@ public sealed class ApiFactory(
             ["Molecule:Providers:sim-west:BootSeconds"] = "0.2",
             ["Molecule:Providers:sim-west:DescribeLagSeconds"] = "0.1",
             ["Molecule:Operations:PollIntervalSeconds"] = "0.2",
+            // one boot tick per host, then quiet: a sweep must not change the database between a test's two reads
+            ["Molecule:Sweeps:IntervalSeconds"] = "3600",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -5,25 +5,16 @@ using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Operations;
 
-public sealed class LifecycleApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class LifecycleApiTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
-    private readonly TestDatabase database;
-    private readonly ApiFactory factory;
+    private TestDatabase Database => api.Database;
 
-    public LifecycleApiTests(TestDatabase database)
-    {
-        this.database = database;
-        factory = new ApiFactory(database);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+    private ApiFactory Factory => api.Factory;
 
     [Fact]
     public async Task A_restart_asked_for_during_another_operation_answers_that_operation()
     {
-        var slow = new ApiFactory(database, new Dictionary<string, string?> { ["Molecule:Providers:sim-east:BootSeconds"] = "2" });
+        var slow = new ApiFactory(Database, new Dictionary<string, string?> { ["Molecule:Providers:sim-east:BootSeconds"] = "2" });
         await using var _ = slow;
         var client = slow.AdminClient();
         var id = (string)(await client.CreateWorkspaceAsync(new { name = "restart-twice" }))["id"]!;
@@ -37,14 +28,14 @@ public sealed class LifecycleApiTests : IClassFixture<TestDatabase>, IAsyncLifet
         var firstOp = (string?)JsonNode.Parse(await first.Content.ReadAsStringAsync())!["operation"]!["id"];
         var secondOp = (string?)JsonNode.Parse(await second.Content.ReadAsStringAsync())!["operation"]!["id"];
         Assert.Equal(firstOp, secondOp);
-        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid AND kind = 'restart'", id));
+        Assert.Equal(1, await Database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid AND kind = 'restart'", id));
         await client.WaitForOperationEndAsync(firstOp!);
     }
 
     [Fact]
     public async Task Restart_of_an_external_workspace_is_a_noop()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = (string)(await client.CreateWorkspaceAsync(new { name = "restart-external", runtime = "external" }))["id"]!;
 
         using var response = await client.PostAsync($"/workspaces/{id}/restart", null);
@@ -56,12 +47,12 @@ public sealed class LifecycleApiTests : IClassFixture<TestDatabase>, IAsyncLifet
     [Fact]
     public async Task Pause_of_a_parent_needs_cascade_and_then_pauses_the_whole_subtree()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var (parent, children) = await TreeAsync(client, "pause-tree");
-        var before = await database.FingerprintAsync();
+        var before = await Database.FingerprintAsync();
 
         using var refused = await client.PostAsync($"/workspaces/{parent}/pause", null);
-        var unchanged = await database.FingerprintAsync();
+        var unchanged = await Database.FingerprintAsync();
         using var cascaded = await client.PostAsync($"/workspaces/{parent}/pause?cascade=true", null);
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
@@ -80,7 +71,7 @@ public sealed class LifecycleApiTests : IClassFixture<TestDatabase>, IAsyncLifet
     [Fact]
     public async Task Resume_under_a_paused_parent_is_refused_and_cascade_resume_brings_everything_back()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var (parent, children) = await TreeAsync(client, "resume-tree");
         using var pause = await client.PostAsync($"/workspaces/{parent}/pause?cascade=true", null);
         foreach (var id in children.Prepend(parent))
@@ -103,7 +94,7 @@ public sealed class LifecycleApiTests : IClassFixture<TestDatabase>, IAsyncLifet
     [Fact]
     public async Task Pause_of_a_leaf_needs_no_cascade()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = (string)(await client.CreateWorkspaceAsync(new { name = "pause-leaf" }))["id"]!;
         await client.WaitForStatusAsync(id, "online");
 
@@ -118,15 +109,15 @@ public sealed class LifecycleApiTests : IClassFixture<TestDatabase>, IAsyncLifet
     [Fact]
     public async Task Stuck_operations_are_listed_oldest_first()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = (string)(await client.CreateWorkspaceAsync(new { name = "stuck-listing" }))["id"]!;
         await client.WaitForStatusAsync(id, "online");
         // an operation whose claim expired an hour ago, as a crashed runner would leave it
         var stuckOp = Guid.NewGuid();
-        await database.ExecuteAsync("""
+        await Database.ExecuteAsync("""
             INSERT INTO operations (id, workspace_id, kind, state, created_at, updated_at) VALUES ($1, $2::uuid, 'restart', 'running', now() - interval '2 hours', now());
             """, stuckOp, id);
-        await database.ExecuteAsync("UPDATE workspaces SET claim_id = $1, claim_kind = 'restart', claim_expires_at = now() - interval '1 hour', status = 'provisioning' WHERE id = $2::uuid", stuckOp, id);
+        await Database.ExecuteAsync("UPDATE workspaces SET claim_id = $1, claim_kind = 'restart', claim_expires_at = now() - interval '1 hour', status = 'provisioning' WHERE id = $2::uuid", stuckOp, id);
 
         var stuck = (await client.GetJsonAsync("/operations?state=stuck"))!.AsArray();
         using var badState = await client.GetAsync("/operations?state=running");

@@ -6,26 +6,17 @@ using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Operations;
 
-public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class SwitchProviderApiTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
-    private readonly TestDatabase database;
-    private readonly ApiFactory factory;
+    private TestDatabase Database => api.Database;
 
-    public SwitchProviderApiTests(TestDatabase database)
-    {
-        this.database = database;
-        factory = new ApiFactory(database);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+    private ApiFactory Factory => api.Factory;
 
     [Fact]
     public async Task Fifty_concurrent_switches_make_one_winner_and_the_losers_change_nothing()
     {
         // a slow boot keeps the winner's switch in flight until every request has been answered
-        await using var slow = new ApiFactory(database, new Dictionary<string, string?> { ["Molecule:Providers:sim-west:BootSeconds"] = "3" });
+        await using var slow = new ApiFactory(Database, new Dictionary<string, string?> { ["Molecule:Providers:sim-west:BootSeconds"] = "3" });
         var client = slow.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "fifty-switches");
         var before = (await client.GetJsonAsync($"/workspaces/{id}"))!;
@@ -50,19 +41,19 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
         Assert.Equal("succeeded", (string?)operation["state"]);
         Assert.Equal("sim-west", (string?)after["instance_provider"]);
         Assert.Equal(1, slow.Sim("sim-east").Calls.TerminateRequestsFor(oldBox));
-        Assert.Equal(2, await database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid", id));
-        Assert.Equal(1, await database.ScalarAsync<long>(
+        Assert.Equal(2, await Database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid", id));
+        Assert.Equal(1, await Database.ScalarAsync<long>(
             "SELECT count(*) FROM structure_events WHERE workspace_id = $1::uuid AND event_type = 'workspace.operation.claimed'", id));
     }
 
     [Fact]
     public async Task A_client_that_disconnects_right_after_the_202_still_gets_its_switch()
     {
-        var admin = factory.AdminClient();
+        var admin = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(admin, "disconnects");
 
         string operationId;
-        using (var impatient = factory.AdminClient())
+        using (var impatient = Factory.AdminClient())
         {
             using var response = await impatient.PostAsJsonAsync($"/workspaces/{id}/switch-provider", new { provider = "sim-west" });
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -77,7 +68,7 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
     [Fact]
     public async Task Requests_cancelled_at_any_moment_strand_no_workspace()
     {
-        var admin = factory.AdminClient();
+        var admin = Factory.AdminClient();
         var ids = new List<string>();
         for (var i = 0; i < 10; i++)
         {
@@ -102,13 +93,13 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
             await admin.WaitForStatusAsync(id, "online");
         }
 
-        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM workspaces WHERE claim_id IS NOT NULL"));
+        Assert.Equal(0, await Database.ScalarAsync<long>("SELECT count(*) FROM workspaces WHERE claim_id IS NOT NULL"));
     }
 
     [Fact]
     public async Task The_operation_walks_the_switch_steps_in_order()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "walks-steps");
 
         using var response = await client.PostAsJsonAsync($"/workspaces/{id}/switch-provider", new { provider = "sim-west" });
@@ -133,21 +124,21 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
     [InlineData("not json", 400, "VALIDATION")]
     public async Task A_bad_switch_request_is_refused_and_changes_nothing(string body, int status, string error)
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(client, $"bad-switch-{Guid.NewGuid():N}");
-        var before = await database.FingerprintAsync();
+        var before = await Database.FingerprintAsync();
 
         using var response = await client.PostAsync($"/workspaces/{id}/switch-provider", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(error, (string?)(await response.ProblemAsync())["error"]);
-        Assert.Equal(before, await database.FingerprintAsync());
+        Assert.Equal(before, await Database.FingerprintAsync());
     }
 
     [Fact]
     public async Task Switching_to_the_current_provider_is_a_noop()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "noop-switch");
 
         using var response = await client.PostAsJsonAsync($"/workspaces/{id}/switch-provider", new { provider = "sim-east" });
@@ -159,7 +150,7 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
     [Fact]
     public async Task A_persistent_workspace_needs_confirmation_of_data_loss()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var created = await client.CreateWorkspaceAsync(new { name = "persistent", compute = new { data_persistence = "persist" } });
         var id = (string)created["id"]!;
         await client.WaitForStatusAsync(id, "online");
@@ -170,12 +161,13 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Equal("DATA_LOSS_UNCONFIRMED", (string?)(await refused.ProblemAsync())["error"]);
         Assert.Equal(HttpStatusCode.Accepted, confirmed.StatusCode);
+        await client.WaitForOperationEndAsync((string)JsonNode.Parse(await confirmed.Content.ReadAsStringAsync())!["operation"]!["id"]!);
     }
 
     [Fact]
     public async Task An_external_workspace_cannot_switch()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var created = await client.CreateWorkspaceAsync(new { name = "external-switch", runtime = "external" });
 
         using var response = await client.PostAsJsonAsync($"/workspaces/{created["id"]}/switch-provider", new { provider = "sim-west" });
@@ -187,9 +179,9 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
     [Fact]
     public async Task Unknown_and_removed_workspaces_answer_404_and_410()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "removed-switch");
-        await database.ExecuteAsync("UPDATE workspaces SET status = 'removed', removed_at = now() WHERE id = $1::uuid", id);
+        await Database.ExecuteAsync("UPDATE workspaces SET status = 'removed', removed_at = now() WHERE id = $1::uuid", id);
 
         using var removed = await client.PostAsJsonAsync($"/workspaces/{id}/switch-provider", new { provider = "sim-west" });
         using var unknown = await client.PostAsJsonAsync($"/workspaces/{Guid.NewGuid()}/switch-provider", new { provider = "sim-west" });
@@ -201,7 +193,7 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
     [Fact]
     public async Task Patch_of_compute_provider_starts_the_same_switch()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "patch-switch");
 
         using var response = await client.PatchAsJsonAsync($"/workspaces/{id}", new { compute = new { provider = "sim-west" } });
@@ -216,7 +208,7 @@ public sealed class SwitchProviderApiTests : IClassFixture<TestDatabase>, IAsync
     [Fact]
     public async Task Patch_of_other_compute_fields_is_refused_naming_the_field()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "patch-compute-other");
 
         using var response = await client.PatchAsJsonAsync($"/workspaces/{id}", new { compute = new { instance_type = "big" } });

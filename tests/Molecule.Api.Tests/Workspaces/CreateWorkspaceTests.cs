@@ -5,20 +5,14 @@ using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Workspaces;
 
-public sealed class CreateWorkspaceTests : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class CreateWorkspaceTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
-    private readonly ApiFactory factory;
-
-    public CreateWorkspaceTests(TestDatabase database) => factory = new ApiFactory(database);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+    private ApiFactory Factory => api.Factory;
 
     [Fact]
     public async Task Create_reaches_online_on_the_default_provider_with_one_tagged_box()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
 
         var created = await client.CreateWorkspaceAsync(new { name = "reaches-online" });
         var id = (string)created["id"]!;
@@ -27,7 +21,7 @@ public sealed class CreateWorkspaceTests : IClassFixture<TestDatabase>, IAsyncLi
         Assert.Equal("provisioning", (string?)created["status"]);
         Assert.StartsWith("mws_", (string?)created["auth_token"]);
         Assert.Equal("sim-east", (string?)online["instance_provider"]);
-        var boxes = (await factory.Sim("sim-east").ListAllAsync(CancellationToken.None))
+        var boxes = (await Factory.Sim("sim-east").ListAllAsync(CancellationToken.None))
             .Where(b => b.Tags.GetValueOrDefault("molecule:workspace-id") == id).ToList();
         var box = Assert.Single(boxes);
         Assert.Equal((string?)online["instance_id"], box.InstanceId);
@@ -37,7 +31,7 @@ public sealed class CreateWorkspaceTests : IClassFixture<TestDatabase>, IAsyncLi
     [Fact]
     public async Task Create_answers_location_and_operation_and_the_operation_succeeds()
     {
-        var client = factory.AdminClient();
+        var client = Factory.AdminClient();
 
         using var response = await client.PostAsync("/workspaces", JsonContent("""{"name":"with-location"}"""));
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
