@@ -43,22 +43,31 @@ public sealed class LocalOperationRunner(
             await ResumeActiveAsync(stoppingToken);
             await foreach (var id in queue.Reader.ReadAllAsync(stoppingToken))
             {
-                if (walking.ContainsKey(id))
+                await slots.WaitAsync(stoppingToken);
+
+                // registered before the walk starts, so a walk that ends at once cannot leave a stale entry behind
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (!walking.TryAdd(id, done.Task))
                 {
+                    slots.Release();
                     continue;
                 }
 
-                await slots.WaitAsync(stoppingToken);
-                walking[id] = Task.Run(async () =>
+                _ = Task.Run(async () =>
                 {
                     try
                     {
                         await WalkCoreAsync(id, stoppingToken);
                     }
+                    catch (Exception ex)
+                    {
+                        logger.LogError(ex, "walk of operation {operation_id} stopped unexpectedly", id);
+                    }
                     finally
                     {
                         walking.TryRemove(id, out _);
                         slots.Release();
+                        done.TrySetResult();
                     }
                 }, CancellationToken.None);
             }

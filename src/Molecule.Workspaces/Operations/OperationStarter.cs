@@ -35,12 +35,28 @@ public sealed class OperationStarter(
         if (claimed is not null)
         {
             // the claim is committed: from here nothing may depend on the request staying alive
-            await dispatcher.DispatchAsync(operationId, CancellationToken.None);
+            await DispatchAsync(operationId);
             logger.LogInformation("started {kind} operation {operation_id} on workspace {workspace_id}", request.Kind, operationId, request.WorkspaceId);
             return new StartResult(StartOutcome.Started, operationId, claimed);
         }
 
         return await DiagnoseAsync(request, ct);
+    }
+
+    /// <summary>
+    /// Hands the committed operation off. A failed hand-off must not fail the request, whose change is committed: the
+    /// operation stays <c>pending</c> and the reconciler's outbox repair dispatches it again.
+    /// </summary>
+    private async Task DispatchAsync(Guid operationId)
+    {
+        try
+        {
+            await dispatcher.DispatchAsync(operationId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "hand-off of operation {operation_id} failed; the outbox repair will dispatch it again", operationId);
+        }
     }
 
     private async Task<StartResult> DiagnoseAsync(StartRequest request, CancellationToken ct)

@@ -30,10 +30,26 @@ public sealed class WorkspaceCreator(
         if (result is { Outcome: CreateOutcome.Created, Created.OperationId: { } operationId })
         {
             // after commit; a lost hand-off is repaired by the reconciler's outbox sweep
-            await dispatcher.DispatchAsync(operationId, CancellationToken.None);
+            await DispatchAsync(operationId);
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Hands the committed operation off. A failed hand-off must not fail the request, whose change is committed: the
+    /// operation stays <c>pending</c> and the reconciler's outbox repair dispatches it again.
+    /// </summary>
+    private async Task DispatchAsync(Guid operationId)
+    {
+        try
+        {
+            await dispatcher.DispatchAsync(operationId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "hand-off of operation {operation_id} failed; the outbox repair will dispatch it again", operationId);
+        }
     }
 
     private async Task<CreateResult> CreateInTransactionAsync(NewWorkspace request, IdempotencyKey? key, CancellationToken ct)
