@@ -28,6 +28,21 @@ public sealed class CreateOperationTests(TestDatabase database) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_lost_hand_off_does_not_fail_the_committed_create()
+    {
+        var creator = new WorkspaceCreator(database.DataSource, harness.Tokens, harness.Events, new FailingDispatcher(), harness.Options,
+            harness.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<WorkspaceCreator>.Instance);
+
+        var result = await creator.CreateAsync(new NewWorkspace("hand-off-lost", null, Runtimes.Default, 1, new Compute { Provider = "sim-east" }, 0, 0),
+            null, CancellationToken.None);
+
+        Assert.Equal(CreateOutcome.Created, result.Outcome);
+        var operation = await harness.OperationAsync(result.Created!.OperationId!.Value);
+        Assert.Equal(OperationState.Pending, operation.State);
+        Assert.Equal(0, operation.DispatchCount);
+    }
+
+    [Fact]
     public async Task Transient_provision_failures_are_retried_and_the_workspace_comes_online()
     {
         var (id, op) = await harness.CreateAsync("transient-provision");
@@ -201,6 +216,11 @@ public sealed class CreateOperationTests(TestDatabase database) : IClassFixture<
         Assert.Equal(WorkspaceStatus.Online, row.Status);
         Assert.Equal(OperationState.Succeeded, (await harness.OperationAsync(op)).State);
         Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", row.InstanceId!));
+    }
+
+    private sealed class FailingDispatcher : IOperationDispatcher
+    {
+        public Task DispatchAsync(Guid operationId, CancellationToken ct) => throw new TimeoutException("the dispatch table did not answer");
     }
 
     internal static async Task<int[]> RetryWaitsAsync(OperationHarness h, Guid op) =>
