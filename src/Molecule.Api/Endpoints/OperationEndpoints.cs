@@ -17,10 +17,15 @@ public static class OperationEndpoints
         }
 
         var op = await operations.GetAsync(operationId, http.RequestAborted);
-        if (op is null || !http.Caller().MayAccess(op.WorkspaceId))
+        if (op is null)
         {
-            // a workspace token learns nothing about other workspaces' operations, not even that they exist
             return Problems.NotFound("operation");
+        }
+
+        if (!http.Caller().MayAccess(op.WorkspaceId))
+        {
+            // DESIGN §10: another workspace's resource is a 403 (operation ids are random UUIDs, so this tells nothing guessable)
+            return Problems.Forbidden();
         }
 
         return new JsonNodeResult(Body(op), StatusCodes.Status200OK);

@@ -6,7 +6,7 @@ namespace Molecule.Api.Tests.Auth;
 
 /// <summary>
 /// Every route of the API against the four kinds of caller (DESIGN §10): an admin token may use any route; a workspace
-/// token only its own workspace's routes (403 elsewhere, 404 for another workspace's operation so it learns nothing);
+/// token only its own workspace's routes (403 elsewhere, another workspace's operations included);
 /// no token → 401; /healthz and /readyz are open.
 /// </summary>
 public sealed class AuthMatrixTests(AuthMatrixTests.TwoWorkspaces world) : IClassFixture<AuthMatrixTests.TwoWorkspaces>
@@ -37,7 +37,7 @@ public sealed class AuthMatrixTests(AuthMatrixTests.TwoWorkspaces world) : IClas
         Row("GET /workspaces/{A}/state", 200, 200, 403);
         Row("GET /workspaces/{A}/events", 200, 200, 403);
         Row("PATCH /workspaces/{A}", 200, 200, 403);
-        Row("GET /operations/{A-op}", 200, 200, 404);
+        Row("GET /operations/{A-op}", 200, 200, 403);
 
         // routes of no one workspace: admin only
         Row("POST /workspaces", 201, 403, 403);
