@@ -206,6 +206,26 @@ public sealed class SwitchProviderApiTests(ApiFixture api) : IClassFixture<ApiFi
     }
 
     [Fact]
+    public async Task A_stale_if_match_on_a_switching_patch_is_412_and_changes_nothing()
+    {
+        var client = Factory.AdminClient();
+        var id = await OnlineWorkspaceAsync(client, "patch-switch-stale");
+        var version = (int)(await client.GetJsonAsync($"/workspaces/{id}"))!["version"]!;
+        var before = await Database.FingerprintAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/workspaces/{id}")
+        {
+            Content = JsonContent.Create(new { name = "renamed", compute = new { provider = "sim-west" } }),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", $"\"{version - 1}\"");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        Assert.Equal("VERSION_MISMATCH", (string?)(await response.ProblemAsync())["error"]);
+        Assert.Equal(before, await Database.FingerprintAsync());
+    }
+
+    [Fact]
     public async Task Patch_of_other_compute_fields_is_refused_naming_the_field()
     {
         var client = Factory.AdminClient();
