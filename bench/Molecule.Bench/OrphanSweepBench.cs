@@ -45,7 +45,7 @@ public static class OrphanSweepBench
         Console.WriteLine($"orphan-sweep: {rows:N0} removed rows with running boxes on one sim provider, {latencyMs} ms per call " +
             $"(database {database.Name}; pages of {OrphanSweeper.RemovedPageSize}, {OrphanSweeper.RemovedPagesPerTick} per tick)");
         var seeding = time.GetTimestamp();
-        await SeedAsync(db, rows, time.GetUtcNow(), ct);
+        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "removed", rows, time.GetUtcNow(), ct);
         Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
 
         var swept = TimeSpan.Zero;
@@ -75,36 +75,6 @@ public static class OrphanSweepBench
         Console.WriteLine($"rows per second  {(rows / swept.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
         Console.WriteLine($"ticks            {ticks}");
         return 0;
-    }
-
-    /// <summary>N removed rows, each naming a running box of the sim provider: two set-based statements.</summary>
-    private static async Task SeedAsync(NpgsqlDataSource db, int rows, DateTimeOffset now, CancellationToken ct)
-    {
-        const string boxes = """
-            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
-            SELECT $1, 'i-bench-' || g, 'bench-' || g, 'sim.medium', 'running',
-                   jsonb_build_object('molecule:deployment', $2::text), $3, $3, $3
-              FROM generate_series(1, $4) AS g
-            """;
-        const string removedRows = """
-            INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at, removed_at)
-            SELECT gen_random_uuid(), 'bench-' || g, 'removed', 'agent', jsonb_build_object('provider', $1::text),
-                   'i-bench-' || g, $1, $3, $3, $3
-              FROM generate_series(1, $4) AS g
-            """;
-        foreach (var sql in new[] { boxes, removedRows })
-        {
-            await using var cmd = db.CreateCommand(sql);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = Provider });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = Deployment });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = now });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = rows });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-
-        // fresh statistics, as autovacuum would have them on a live table, so the sweeper's plans are the usual ones
-        await using var analyze = db.CreateCommand("ANALYZE workspaces; ANALYZE sim_instances");
-        await analyze.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<long> RemovedRowsWithBoxAsync(NpgsqlDataSource db, CancellationToken ct)

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Sweeps;
-using Npgsql;
 
 namespace Molecule.Bench;
 
@@ -39,7 +38,7 @@ public static class ReconcileBench
         Console.WriteLine($"reconcile: {rows:N0} online workspaces with running boxes on one sim provider, {latencyMs} ms per describe call " +
             $"(database {database.Name}; pages of {InstanceReconciler.PageSize})");
         var seeding = time.GetTimestamp();
-        await SeedAsync(db, rows, time.GetUtcNow(), ct);
+        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "online", rows, time.GetUtcNow().AddHours(-1), ct);
         Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
 
         var total = TimeSpan.Zero;
@@ -65,33 +64,6 @@ public static class ReconcileBench
         Console.WriteLine($"rows per second       {(rows / perTick.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
         Console.WriteLine($"original design       {rows} describe calls, {originalMinutes.ToString("F0", CultureInfo.InvariantCulture)} min per full pass at 200 per minute");
         return 0;
-    }
-
-    /// <summary>N online rows past the reconcile grace, each naming a running sim box: two set-based statements.</summary>
-    private static async Task SeedAsync(NpgsqlDataSource db, int rows, DateTimeOffset now, CancellationToken ct)
-    {
-        const string boxes = """
-            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
-            SELECT $1, 'i-bench-' || g, 'bench-' || g, 'sim.medium', 'running', jsonb_build_object('molecule:deployment', $2::text), $3, $3, $3
-              FROM generate_series(1, $4) AS g
-            """;
-        const string onlineRows = """
-            INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at)
-            SELECT gen_random_uuid(), 'bench-' || g, 'online', 'agent', jsonb_build_object('provider', $1::text), 'i-bench-' || g, $1, $3, $3
-              FROM generate_series(1, $4) AS g
-            """;
-        foreach (var sql in new[] { boxes, onlineRows })
-        {
-            await using var cmd = db.CreateCommand(sql);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = Provider });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = Deployment });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = now.AddHours(-1) });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = rows });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-
-        await using var analyze = db.CreateCommand("ANALYZE workspaces; ANALYZE sim_instances");
-        await analyze.ExecuteNonQueryAsync(ct);
     }
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture);

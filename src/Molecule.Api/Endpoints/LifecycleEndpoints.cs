@@ -66,7 +66,7 @@ public static class LifecycleEndpoints
             return Problems.Of(409, "EXTERNAL_RUNTIME", "An external workspace has no box to pause or resume.");
         }
 
-        var descendants = await workspaces.LiveDescendantIdsAsync(workspace.Id, MaxCascade + 1, http.RequestAborted);
+        var descendants = (await workspaces.LiveDescendantsAsync(workspace.Id, MaxCascade + 1, http.RequestAborted)).Select(c => c.Id).ToList();
         if (descendants.Count > 0 && cascadeRaw != "true")
         {
             return Problems.Of(409, "DESCENDANTS", $"The workspace has live descendants; send ?cascade=true to {kind} them too.", null,

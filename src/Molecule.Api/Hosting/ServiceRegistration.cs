@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Molecule.Api.Auth;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
@@ -41,7 +40,7 @@ public static class ServiceRegistration
         services.AddSingleton<WorkspaceCreator>();
         services.AddSingleton<OperationStarter>();
         services.AddSingleton<OperationCompensation>();
-        services.TryAddSingleton<BatchTerminator>();
+        services.AddSingleton<BatchTerminator>();
         services.AddSingleton<WorkspaceDeleter>();
 
         var dispatchMode = configuration["Molecule:Dispatch:Mode"] ?? "local";

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Sweeps;
 
 namespace Molecule.Api.Hosting;
@@ -11,7 +10,6 @@ public static class SweepRegistration
     {
         var options = (configuration.GetSection(SweepOptions.SectionName).Get<SweepOptions>() ?? new SweepOptions()).Validate();
         services.AddSingleton(options);
-        services.TryAddSingleton<BatchTerminator>();
 
         // stdout: Lambda ships it to CloudWatch Logs, which turns each EMF line into metrics
         services.TryAddSingleton(sp => new SweepMetricsSink(Console.Out, sp.GetRequiredService<TimeProvider>()));

@@ -51,7 +51,7 @@ public sealed class WorkspaceDeleter(
         var alreadyRemoved = root.Status == WorkspaceStatus.Removed;
         if (!alreadyRemoved && !confirmed)
         {
-            var children = await ListLiveDescendantsAsync(id, ct);
+            var children = await workspaces.LiveDescendantsAsync(id, MaxBoxesPerRequest, ct);
             if (children.Count > 0)
             {
                 return DeleteResult.Of(DeleteOutcome.ConfirmationRequired) with
@@ -232,27 +232,6 @@ public sealed class WorkspaceDeleter(
                 p.Box.InstanceId, p.Box.Provider, p.Box.WorkspaceId);
         }
     }
-
-    private async Task<IReadOnlyList<ChildRef>> ListLiveDescendantsAsync(Guid id, CancellationToken ct)
-    {
-        const string sql = $"""
-            WITH RECURSIVE subtree AS ({SubtreeCte.Body})
-            SELECT w.id, w.name FROM workspaces w JOIN subtree USING (id)
-             WHERE w.id <> $1 AND w.status <> 'removed'
-             ORDER BY w.created_at, w.id
-             LIMIT $2
-            """;
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var cmd = Command(conn, null, sql, Uuid(id), P(MaxBoxesPerRequest));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var children = new List<ChildRef>();
-        while (await reader.ReadAsync(ct))
-        {
-            children.Add(new ChildRef(reader.GetGuid(0), reader.GetString(1)));
-        }
-
-        return children;
-    }
 }
 
 /// <summary>The workspace <c>$1</c> and every row below it, whatever their status.</summary>
@@ -274,8 +253,6 @@ public enum DeleteOutcome
     NameMismatch,
     ConfirmationRequired,
 }
-
-public sealed record ChildRef(Guid Id, string Name);
 
 public sealed record PendingBox(BoxRef Box, int Attempts, string LastError);
 

@@ -110,27 +110,27 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
         };
     }
 
-    /// <summary>The ids of the live workspaces below <paramref name="id"/>, parents before children (bounded).</summary>
-    public async Task<IReadOnlyList<Guid>> LiveDescendantIdsAsync(Guid id, int limit, CancellationToken ct)
+    /// <summary>The live workspaces below <paramref name="id"/>, parents before children (bounded).</summary>
+    public async Task<IReadOnlyList<ChildRef>> LiveDescendantsAsync(Guid id, int limit, CancellationToken ct)
     {
         const string sql = """
             WITH RECURSIVE subtree AS (
-                SELECT id, 1 AS depth FROM workspaces WHERE parent_id = $1 AND status <> 'removed'
+                SELECT id, name, 1 AS depth FROM workspaces WHERE parent_id = $1 AND status <> 'removed'
                 UNION ALL
-                SELECT w.id, s.depth + 1 FROM workspaces w JOIN subtree s ON w.parent_id = s.id WHERE w.status <> 'removed'
+                SELECT w.id, w.name, s.depth + 1 FROM workspaces w JOIN subtree s ON w.parent_id = s.id WHERE w.status <> 'removed'
             )
-            SELECT id FROM subtree ORDER BY depth, id LIMIT $2
+            SELECT id, name FROM subtree ORDER BY depth, id LIMIT $2
             """;
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.AddAll(Uuid(id), P(limit));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var ids = new List<Guid>();
+        var children = new List<ChildRef>();
         while (await reader.ReadAsync(ct))
         {
-            ids.Add(reader.GetGuid(0));
+            children.Add(new ChildRef(reader.GetGuid(0), reader.GetString(1)));
         }
 
-        return ids;
+        return children;
     }
 
     /// <summary>
@@ -205,6 +205,8 @@ internal static class AncestorsCte
         SELECT w.parent_id FROM workspaces w JOIN ancestors a ON w.id = a.id WHERE w.parent_id IS NOT NULL
         """;
 }
+
+public sealed record ChildRef(Guid Id, string Name);
 
 public sealed record WorkspaceListFilter(string? Status, Guid? ParentId);
 

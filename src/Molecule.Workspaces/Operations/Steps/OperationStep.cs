@@ -45,16 +45,13 @@ public abstract class OperationStep(StepContext context)
     /// </summary>
     protected async Task<StepResult> AbortAsync(Operation op, string reason, CancellationToken ct)
     {
-        await DatabaseRetry.ExecuteAsync(async token =>
+        await InTransactionAsync(async (conn, tx, token) =>
         {
-            await using var conn = await Context.Db.OpenConnectionAsync(token);
-            await using var tx = await conn.BeginTransactionAsync(token);
-
             // only the call that ends the operation queues its box: if a twin execution already committed it, that
             // box is the workspace's live box and must not be touched
             if (!await Context.Operations.FinishAsync(conn, tx, op.Id, OperationState.Aborted, Name, reason, token))
             {
-                return;
+                return false;
             }
 
             await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.OperationAborted,
@@ -66,7 +63,7 @@ public abstract class OperationStep(StepContext context)
                     new JsonObject { ["instance_id"] = newId, ["provider"] = newProvider, ["reason"] = "operation_aborted" }, token);
             }
 
-            await tx.CommitAsync(token);
+            return true;
         }, ct);
         Context.Logger.LogWarning("aborted operation {operation_id} of workspace {workspace_id} at {step}: {reason}", op.Id, op.WorkspaceId, Name, reason);
         return StepResult.Abort(reason);

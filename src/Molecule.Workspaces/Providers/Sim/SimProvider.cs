@@ -113,16 +113,7 @@ public sealed class SimProvider(
 
         Calls.RecordTerminate(instanceIds);
         await EnterCallAsync(SimCall.Terminate, ct);
-        const string sql = """
-            UPDATE sim_instances
-               SET state = 'terminated', terminated_at = $3
-             WHERE provider = $1 AND instance_id = ANY($2) AND state <> 'terminated'
-            """;
-        await using var cmd = db.CreateCommand(sql);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = instanceIds.Distinct().ToArray() });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
-        await cmd.ExecuteNonQueryAsync(ct);
+        await MarkTerminatedAsync(instanceIds.Distinct().ToArray(), ct);
 
         // unknown and already-terminated ids count as terminated, as the contract says
         foreach (var id in instanceIds)
@@ -143,18 +134,21 @@ public sealed class SimProvider(
     public Task<IReadOnlyList<ManagedInstance>> ListAllAsync(CancellationToken ct) => ListAsync(onlyManaged: false, ct);
 
     /// <summary>Kills a box from outside, as a spot reclaim or an operator's console would. False if it was not alive.</summary>
-    public async Task<bool> KillAsync(string instanceId, CancellationToken ct)
+    public async Task<bool> KillAsync(string instanceId, CancellationToken ct) => await MarkTerminatedAsync([instanceId], ct) == 1;
+
+    /// <summary>The one state change both a terminate call and a kill from outside make; returns the boxes it ended.</summary>
+    private async Task<int> MarkTerminatedAsync(string[] instanceIds, CancellationToken ct)
     {
         const string sql = """
             UPDATE sim_instances
                SET state = 'terminated', terminated_at = $3
-             WHERE provider = $1 AND instance_id = $2 AND state <> 'terminated'
+             WHERE provider = $1 AND instance_id = ANY($2) AND state <> 'terminated'
             """;
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = name });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = instanceIds });
         cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        return await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<IReadOnlyList<ManagedInstance>> ListAsync(bool onlyManaged, CancellationToken ct)
