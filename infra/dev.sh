@@ -2,7 +2,8 @@
 # Developer / CI entry point.
 #
 #   infra/dev.sh run [app args]   local Postgres + the API (sim providers) on http://127.0.0.1:8080
-#   infra/dev.sh test             local Postgres + every test (.NET, then infra/checks via npm)
+#   infra/dev.sh test [args]      local Postgres + every test (.NET, then infra/checks via npm);
+#                                 with args (e.g. --filter Name~Claim) only `dotnet test <args>`, a focused run
 #   infra/dev.sh bench CMD [args] local Postgres + a benchmark (bench/Molecule.Bench), e.g. orphan-sweep --rows 10000
 #   infra/dev.sh stop             stop this repo's local Postgres cluster
 #   infra/dev.sh psql [args]      psql on the molecule database
@@ -22,7 +23,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -100,6 +101,11 @@ cmd_test() {
   ensure_scratch_server
   echo "[test] ConnectionStrings__Postgres=$ConnectionStrings__Postgres"
   echo "[test] MOLECULE_TEST_POSTGRES=$MOLECULE_TEST_POSTGRES"
+  if (($#)); then
+    # a focused run while developing: only the .NET tests the arguments select, none of the other checks
+    echo "[test] focused run: dotnet test Molecule.Serverless.sln -c Release $*"
+    exec dotnet test Molecule.Serverless.sln -c Release "$@" </dev/null
+  fi
 
   local logdir="$REPO_ROOT/.local/logs" failed_steps=()
   mkdir -p "$logdir"
