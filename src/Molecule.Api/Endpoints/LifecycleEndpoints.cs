@@ -89,7 +89,7 @@ public static class LifecycleEndpoints
         foreach (var childId in descendants)
         {
             var child = await starter.StartAsync(new StartRequest(childId, kind, "api"), CancellationToken.None);
-            cascade.Add(new JsonObject
+            cascade.Add((JsonNode)new JsonObject
             {
                 ["id"] = childId,
                 ["operation"] = child.Outcome == StartOutcome.Started ? StartProblems.Operation(child.OperationId!.Value, kind) : null,

@@ -36,7 +36,7 @@ public static class SimEndpoints
                     tags[key] = value;
                 }
 
-                body.Add(new JsonObject
+                body.Add((JsonNode)new JsonObject
                 {
                     ["provider"] = sim.Name,
                     ["instance_id"] = instance.InstanceId,
