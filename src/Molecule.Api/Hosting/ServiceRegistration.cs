@@ -41,6 +41,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperationStarter>();
         services.AddSingleton<OperationCompensation>();
         services.AddSingleton<BatchTerminator>();
+        services.AddSingleton((configuration.GetSection(DeleteOptions.SectionName).Get<DeleteOptions>() ?? new DeleteOptions()).Validate());
         services.AddSingleton<WorkspaceDeleter>();
 
         var dispatchMode = configuration["Molecule:Dispatch:Mode"] ?? "local";

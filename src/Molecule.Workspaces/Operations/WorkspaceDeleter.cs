@@ -13,8 +13,9 @@ namespace Molecule.Workspaces.Operations;
 /// The cascade delete of DESIGN §6. Marks the workspace and every descendant <c>removed</c> in one transaction (claims
 /// cleared, so delete beats any running operation; tokens revoked), then terminates every box the subtree's removed
 /// rows still name — not only those removed now, so a retried delete re-drives descendants too. Termination is
-/// batched per provider and retried (3 attempts, 1 s then 2 s) within 30 s, detached from the request; what still
-/// cannot be terminated stays on its removed row for the orphan sweeper, with a durable event. Never a silent leak.
+/// batched per provider and retried (3 attempts, 1 s then 2 s), detached from the request, and the whole delete ends
+/// within <see cref="DeleteOptions.Budget"/> (below API Gateway's 30 s); what still cannot be terminated stays on its
+/// removed row for the orphan sweeper, with a durable event. Never a silent leak.
 /// </summary>
 public sealed class WorkspaceDeleter(
     NpgsqlDataSource db,
@@ -22,6 +23,7 @@ public sealed class WorkspaceDeleter(
     EventStore events,
     BatchTerminator terminator,
     TimeProvider time,
+    DeleteOptions options,
     ILogger<WorkspaceDeleter> logger)
 {
     /// <summary>At most this many live descendants are listed in a CONFIRMATION_REQUIRED answer.</summary>
@@ -32,11 +34,10 @@ public sealed class WorkspaceDeleter(
 
     public static readonly RetrySchedule TerminateRetry = new(TimeSpan.FromSeconds(1), 3, TimeSpan.FromSeconds(2));
 
-    /// <summary>The whole cleanup's budget, whatever the request does meanwhile.</summary>
-    public static readonly TimeSpan CleanupBudget = TimeSpan.FromSeconds(30);
-
     public async Task<DeleteResult> DeleteAsync(Guid id, bool confirmed, string? confirmName, CancellationToken ct)
     {
+        // the budget runs from the start of the request, so the answer (not only the cleanup) comes within it
+        using var budget = new CancellationTokenSource(options.Budget, time);
         var root = await workspaces.GetAsync(id, ct);
         if (root is null)
         {
@@ -64,8 +65,8 @@ public sealed class WorkspaceDeleter(
 
         var removed = alreadyRemoved ? [] : await MarkSubtreeRemovedAsync(id, ct);
 
-        // from here the request's own cancellation no longer matters: the rows are removed, the boxes must die
-        using var budget = new CancellationTokenSource(CleanupBudget, time);
+        // from here the request's own cancellation no longer matters: the rows are removed, the boxes must die, and
+        // only the budget stops the retries (what is left is the orphan sweeper's)
         var pending = await TerminateSubtreeBoxesAsync(id, budget.Token);
         if (pending.Count > 0)
         {
@@ -153,13 +154,16 @@ public sealed class WorkspaceDeleter(
     /// <summary>Terminates the boxes of every removed row in the subtree; returns those still running after the retries.</summary>
     private async Task<IReadOnlyList<PendingBox>> TerminateSubtreeBoxesAsync(Guid id, CancellationToken ct)
     {
-        var boxes = await ListRemovedBoxesAsync(id, ct);
+        // not under the budget: even a spent budget must still name the boxes it leaves to the sweeper
+        var boxes = await ListRemovedBoxesAsync(id, CancellationToken.None);
         var lastErrors = new Dictionary<BoxRef, string>();
+        var attempts = 0;
         for (var attempt = 1; boxes.Count > 0; attempt++)
         {
             IReadOnlyList<BoxTermination> results;
             try
             {
+                attempts = attempt;
                 results = await terminator.TerminateAsync(boxes, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -190,7 +194,7 @@ public sealed class WorkspaceDeleter(
             }
         }
 
-        return boxes.Select(b => new PendingBox(b, TerminateRetry.Attempts, lastErrors.GetValueOrDefault(b) ?? "cleanup budget ran out")).ToList();
+        return boxes.Select(b => new PendingBox(b, attempts, lastErrors.GetValueOrDefault(b) ?? "delete budget ran out")).ToList();
     }
 
     private async Task<IReadOnlyList<BoxRef>> ListRemovedBoxesAsync(Guid id, CancellationToken ct)

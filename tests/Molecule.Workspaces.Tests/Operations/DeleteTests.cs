@@ -15,7 +15,7 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
     private readonly OperationHarness harness = new(database);
 
     private WorkspaceDeleter Deleter => new(database.DataSource, harness.Workspaces, harness.Events,
-        new BatchTerminator(harness.Providers, harness.Time), harness.Time, NullLogger<WorkspaceDeleter>.Instance);
+        new BatchTerminator(harness.Providers, harness.Time), harness.Time, new DeleteOptions(), NullLogger<WorkspaceDeleter>.Instance);
 
     [Fact]
     public async Task Cascade_removes_a_three_level_tree_of_twenty_and_terminates_every_box()
@@ -184,6 +184,44 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task A_terminate_that_hangs_answers_terminate_pending_within_the_budget_and_leaves_the_boxes_to_the_sweeper()
+    {
+        var tree = await TreeAsync("terminate-hangs", childCount: 1, grandchildrenEach: 0);
+        var hanging = new TerminateHangsProvider("sim-east");
+        var deleter = new WorkspaceDeleter(database.DataSource, harness.Workspaces, harness.Events,
+            new BatchTerminator(new ProviderRegistry([hanging], "sim-east"), harness.Time), harness.Time,
+            new DeleteOptions { BudgetSeconds = 5 }, NullLogger<WorkspaceDeleter>.Instance);
+        var started = harness.Time.GetUtcNow();
+
+        var result = await harness.DriveAsync(deleter.DeleteAsync(tree[0].Id, confirmed: true, null, CancellationToken.None));
+
+        // answered when the 5 s budget ran out (the fake clock moves in 500 ms steps), long before the 30 s call timeout
+        Assert.InRange(harness.Time.GetUtcNow() - started, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5.5));
+        Assert.Equal(DeleteOutcome.TerminatePending, result.Outcome);
+        Assert.Equal(2, result.RemovedCount);
+        Assert.Equal(tree.Select(w => w.InstanceId).Order(), result.Pending.Select(p => p.Box.InstanceId).Order());
+        Assert.All(result.Pending, p => Assert.Equal(1, p.Attempts));
+        Assert.Equal(1, hanging.TerminateCalls);
+        foreach (var w in tree)
+        {
+            var row = await harness.WorkspaceAsync(w.Id);
+            Assert.Equal(WorkspaceStatus.Removed, row.Status);
+            Assert.Equal(w.InstanceId, row.InstanceId);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(30)]
+    [InlineData(45)]
+    public void A_delete_budget_outside_api_gateways_timeout_refuses_to_start(double seconds)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new DeleteOptions { BudgetSeconds = seconds }.Validate());
+
+        Assert.Contains("Molecule:Delete:BudgetSeconds", error.Message);
+    }
+
+    [Fact]
     public async Task An_unknown_workspace_is_not_found()
     {
         var result = await DeleteAsync(Guid.NewGuid(), confirmed: true);
@@ -220,4 +258,31 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
 
         return all;
     }
+}
+
+/// <summary>A cloud whose terminate never answers until it is cancelled, as a provider stuck on a dead connection.</summary>
+internal sealed class TerminateHangsProvider(string name) : IComputeProvider
+{
+    private int terminateCalls;
+
+    public string Name => name;
+
+    public string Type => "sim";
+
+    public int TerminateCalls => terminateCalls;
+
+    public Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
+        throw new NotSupportedException();
+
+    public Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct) =>
+        throw new NotSupportedException();
+
+    public async Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        Interlocked.Increment(ref terminateCalls);
+        await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+        throw new InvalidOperationException("unreachable");
+    }
+
+    public Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct) => throw new NotSupportedException();
 }

@@ -84,7 +84,7 @@ internal static class SweepTestKit
     public static async Task<DeleteResult> DeleteAsync(this OperationHarness harness, Guid id)
     {
         var deleter = new WorkspaceDeleter(harness.Database.DataSource, harness.Workspaces, harness.Events,
-            new BatchTerminator(harness.Providers, harness.Time), harness.Time, NullLogger<WorkspaceDeleter>.Instance);
+            new BatchTerminator(harness.Providers, harness.Time), harness.Time, new DeleteOptions(), NullLogger<WorkspaceDeleter>.Instance);
         var delete = deleter.DeleteAsync(id, confirmed: true, null, CancellationToken.None);
         while (!delete.IsCompleted)
         {
