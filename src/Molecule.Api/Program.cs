@@ -9,6 +9,7 @@ using Molecule.Workspaces.Store;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
 builder.Services.AddMolecule(builder.Configuration, builder.Environment);
+builder.Services.AddMoleculeCors(builder.Configuration);
 
 var app = builder.Build();
 var settings = app.Services.GetRequiredService<MoleculeSettings>();
@@ -17,6 +18,7 @@ if (settings.MigrateOnStart)
     await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
 }
 
+app.UseMoleculeCors();
 app.UseProblemErrors();
 app.UseMiddleware<BearerAuthMiddleware>();
 app.MapMoleculeRoutes(settings, app.Services.GetRequiredService<ProviderRegistry>().All.OfType<SimProvider>().Any());
