@@ -8,7 +8,11 @@ using Molecule.Workspaces.Store;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
-builder.Services.AddMolecule(builder.Configuration, builder.Environment);
+var role = MoleculeSettings.From(builder.Configuration).Role;
+builder.Logging.AddMoleculeConsole(role);
+var database = DatabaseSettings.From(builder.Configuration);
+var postgres = await PostgresConnection.ResolveAsync(builder.Configuration, database, () => SsmParameterReader.Create(database), CancellationToken.None);
+builder.Services.AddMolecule(builder.Configuration, builder.Environment, postgres);
 builder.Services.AddMoleculeCors(builder.Configuration);
 
 var app = builder.Build();
@@ -20,9 +24,18 @@ if (settings.MigrateOnStart)
 
 app.UseMoleculeCors();
 app.UseProblemErrors();
-app.UseMiddleware<BearerAuthMiddleware>();
-app.MapMoleculeRoutes(settings, app.Services.GetRequiredService<ProviderRegistry>().All.OfType<SimProvider>().Any());
-if (app.Services.GetRequiredService<AdminTokens>().UsingDevelopmentToken)
+if (ServiceRoles.ServesApi(settings.Role))
+{
+    // worker roles serve no public route: their one caller is the Lambda Web Adapter inside the function, behind IAM
+    app.UseMiddleware<BearerAuthMiddleware>();
+}
+
+app.UseMiddleware<RequestLogScopeMiddleware>();
+// only the API serves the sim routes; asking the providers elsewhere would build them (a sim needs the database,
+// which the migrate role may not have yet)
+var simRoutes = ServiceRoles.ServesApi(settings.Role) && app.Services.GetRequiredService<ProviderRegistry>().All.OfType<SimProvider>().Any();
+app.MapMoleculeRoutes(settings, simRoutes);
+if (app.Services.GetService<AdminTokens>() is { UsingDevelopmentToken: true })
 {
     app.Logger.LogWarning("no admin token configured: accepting the development token '{token}'", AdminTokens.DevelopmentToken);
 }

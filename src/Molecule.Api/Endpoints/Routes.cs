@@ -9,6 +9,11 @@ public static class Routes
     {
         app.MapGet("/healthz", ServiceEndpoints.Healthz);
         app.MapGet("/readyz", ServiceEndpoints.ReadyzAsync);
+        if (settings.Role == ServiceRoles.Migrate)
+        {
+            app.MapPost("/internal/migrate", MigrateEndpoint.HandleAsync);
+        }
+
         if (!ServiceRoles.ServesApi(settings.Role))
         {
             return;

@@ -33,9 +33,24 @@ public static class ProviderConfiguration
     /// <summary>Credentials come from the standard AWS chain (the Lambda role in AWS); nothing secret is in configuration.</summary>
     private static Ec2Provider BuildEc2(IConfigurationSection section, IServiceProvider services, string deploymentId)
     {
-        var options = section.Get<Ec2ProviderOptions>() ?? new Ec2ProviderOptions();
+        var options = Ec2Options(section);
         var client = services.GetKeyedService<Amazon.EC2.IAmazonEC2>(section.Key) ?? Ec2ClientFactory.CreateClient(options);
         return new Ec2Provider(client, section.Key, options, deploymentId, services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger<Ec2Provider>());
+    }
+
+    /// <summary>
+    /// The section bound as <see cref="Ec2ProviderOptions"/>; <c>SecurityGroupIds</c> may also be one comma-separated
+    /// value, which is how a CloudFormation list parameter reaches a Lambda environment variable.
+    /// </summary>
+    internal static Ec2ProviderOptions Ec2Options(IConfigurationSection section)
+    {
+        var options = section.Get<Ec2ProviderOptions>() ?? new Ec2ProviderOptions();
+        if (section.GetSection(nameof(Ec2ProviderOptions.SecurityGroupIds)).Value is { } joined)
+        {
+            options.SecurityGroupIds = joined.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        return options;
     }
 }

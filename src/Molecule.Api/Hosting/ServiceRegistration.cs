@@ -11,20 +11,32 @@ namespace Molecule.Api.Hosting;
 /// <summary>Everything the host needs, registered from configuration in one readable list.</summary>
 public static class ServiceRegistration
 {
-    public static IServiceCollection AddMolecule(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    public static IServiceCollection AddMolecule(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment,
+        PostgresConnection postgres)
     {
-        var settings = configuration.GetSection("Molecule").Get<MoleculeSettings>() ?? new MoleculeSettings();
-        var connectionString = configuration.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (infra/dev.sh run sets it for you)");
+        var settings = MoleculeSettings.From(configuration);
+        if (postgres.Error is not null && settings.Role != ServiceRoles.Migrate)
+        {
+            // only the migrate role starts without a database: it must still answer CloudFormation, with this reason
+            throw new InvalidOperationException(postgres.Error);
+        }
 
         services.AddSingleton(settings);
+        services.AddSingleton(postgres);
+        var migrate = MigrateOptions.From(configuration);
+        services.AddSingleton(migrate);
+        services.AddSingleton(sp => new CloudFormationResponder(new HttpClient(), migrate.ResponseTimeout, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new DeploymentIdentity(settings.DeploymentId));
         services.AddSingleton(configuration.GetSection("Molecule:Operations").Get<OperationOptions>() ?? new OperationOptions());
-        services.AddSingleton(AdminTokens.FromConfiguration(configuration, environment));
+        if (ServiceRoles.ServesApi(settings.Role))
+        {
+            // only the public API takes bearer tokens; a worker role needs no admin token configured to start
+            services.AddSingleton(AdminTokens.FromConfiguration(configuration, environment));
+        }
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
-        services.AddSingleton(sp => new DatabaseMigrator(connectionString, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(postgres.ConnectionString).Build());
+        services.AddSingleton(sp => new DatabaseMigrator(postgres.ConnectionString, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<ClaimStore>();
         services.AddSingleton<OperationStore>();
@@ -52,7 +64,12 @@ public static class ServiceRegistration
 
         services.AddSingleton<LocalOperationRunner>();
         services.AddSingleton<IOperationDispatcher>(sp => sp.GetRequiredService<LocalOperationRunner>());
-        services.AddHostedService(sp => sp.GetRequiredService<LocalOperationRunner>());
+        if (settings.Role != ServiceRoles.Migrate)
+        {
+            // the migrate role may start on an empty database (it is what fills it): nothing may read tables at start
+            services.AddHostedService(sp => sp.GetRequiredService<LocalOperationRunner>());
+        }
+
         services.AddMoleculeSweeps(configuration, settings);
         return services;
     }

@@ -22,6 +22,9 @@ public sealed class StepExecutor(StepContext context)
             return StepResult.Abort("unknown operation");
         }
 
+        // everything this step logs, down to the provider calls, carries both ids
+        using var scope = LogScopes.ForOperation(context.Logger, op.Id, op.WorkspaceId);
+
         if (step != StepNames.Rollback && !OperationState.IsActive(op.State))
         {
             return StepResult.Abort($"operation already {op.State}");

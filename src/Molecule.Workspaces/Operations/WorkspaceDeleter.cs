@@ -38,6 +38,7 @@ public sealed class WorkspaceDeleter(
     {
         // the budget runs from the start of the request, so the answer (not only the cleanup) comes within it
         using var budget = new CancellationTokenSource(options.Budget, time);
+        using var scope = LogScopes.ForWorkspace(logger, id);
         var root = await workspaces.GetAsync(id, ct);
         if (root is null)
         {

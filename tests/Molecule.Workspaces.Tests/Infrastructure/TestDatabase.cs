@@ -6,11 +6,25 @@ namespace Molecule.Workspaces.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh, migrated PostgreSQL database for one test class, on the real server that <c>infra/dev.sh test</c> starts
-/// (<c>MOLECULE_TEST_POSTGRES</c>, an admin connection string). Dropped when the class is done.
+/// (<c>MOLECULE_TEST_POSTGRES</c>, an admin connection string). Dropped when the class is done. An
+/// <see cref="Unmigrated"/> one is empty.
 /// </summary>
 public sealed class TestDatabase : IAsyncLifetime
 {
     public const string AdminConnectionVariable = "MOLECULE_TEST_POSTGRES";
+
+    private readonly bool migrated;
+
+    // xUnit builds a class fixture through its one public constructor
+    public TestDatabase()
+        : this(migrated: true)
+    {
+    }
+
+    private TestDatabase(bool migrated) => this.migrated = migrated;
+
+    /// <summary>A fresh database with no schema at all, as one is before the first deploy.</summary>
+    public static TestDatabase Unmigrated() => new(migrated: false);
 
     private readonly string name = "molecule_test_" + Guid.NewGuid().ToString("N")[..16];
 
@@ -34,7 +48,11 @@ public sealed class TestDatabase : IAsyncLifetime
         }
 
         ConnectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
-        await new DatabaseMigrator(ConnectionString, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        if (migrated)
+        {
+            await new DatabaseMigrator(ConnectionString, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        }
+
         DataSource = NpgsqlDataSource.Create(ConnectionString);
     }
 

@@ -1,0 +1,84 @@
+using Npgsql;
+
+namespace Molecule.Api.Hosting;
+
+/// <summary>
+/// The connection string the host uses, resolved once at start: <c>ConnectionStrings:Postgres</c> when set (local runs,
+/// tests), else the SSM parameter <c>Molecule:Database:ConnectionStringParameter</c> (AWS); then the pool size and
+/// timeouts of <see cref="DatabaseSettings"/> on top. Holds the reason instead when it could not be resolved, so the
+/// <c>migrate</c> role can still answer CloudFormation with it (every other role refuses to start).
+/// </summary>
+public sealed class PostgresConnection
+{
+    private readonly string? connectionString;
+
+    private PostgresConnection(string? connectionString, string? error)
+    {
+        this.connectionString = connectionString;
+        Error = error;
+    }
+
+    /// <summary>Why there is no connection string, or null.</summary>
+    public string? Error { get; }
+
+    /// <summary>The connection string; throws with the reason when it could not be resolved.</summary>
+    public string ConnectionString => connectionString ?? throw new InvalidOperationException(Error);
+
+    public static PostgresConnection Of(string connectionString) => new(connectionString, null);
+
+    public static async Task<PostgresConnection> ResolveAsync(
+        IConfiguration configuration, DatabaseSettings settings, Func<SsmParameterReader> ssm, CancellationToken ct)
+    {
+        var given = configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(given) && string.IsNullOrWhiteSpace(settings.ConnectionStringParameter))
+        {
+            return new PostgresConnection(null,
+                "ConnectionStrings:Postgres is not set and Molecule:Database:ConnectionStringParameter names no SSM parameter (infra/dev.sh run sets the first for you)");
+        }
+
+        try
+        {
+            var raw = string.IsNullOrWhiteSpace(given)
+                ? await ssm().ReadSecretAsync(settings.ConnectionStringParameter!, ct)
+                : given;
+            return Of(Tune(raw, settings, string.IsNullOrWhiteSpace(given) ? settings.ConnectionStringParameter : null));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or ArgumentException)
+        {
+            return new PostgresConnection(null, ex.Message);
+        }
+    }
+
+    /// <summary>Applies the pool size and timeouts; a string Npgsql cannot parse fails naming where it came from, not what it holds.</summary>
+    private static string Tune(string raw, DatabaseSettings settings, string? parameter)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(raw);
+        }
+        catch (ArgumentException)
+        {
+            var source = parameter is null ? "ConnectionStrings:Postgres" : $"SSM parameter '{parameter}'";
+            throw new ArgumentException($"{source} is not an Npgsql connection string");
+        }
+
+        if (settings.MaxPoolSize is { } maxPool)
+        {
+            builder.MaxPoolSize = maxPool;
+            builder.MinPoolSize = Math.Min(builder.MinPoolSize, maxPool);
+        }
+
+        if (settings.CommandTimeoutSeconds is { } command)
+        {
+            builder.CommandTimeout = command;
+        }
+
+        if (settings.ConnectTimeoutSeconds is { } connect)
+        {
+            builder.Timeout = connect;
+        }
+
+        return builder.ConnectionString;
+    }
+}
