@@ -116,6 +116,7 @@ cmd_test() {
   dotnet test Molecule.Serverless.sln -c Release </dev/null 2>&1 | tee "$dlog" || drc=$?
   # with pipefail, drc is dotnet's status (tee does not fail)
   ((drc == 0)) || failed_steps+=("dotnet test (exit $drc)")
+  infra/sam/check.sh </dev/null 2>&1 | tee "$logdir/aws-checks.log" || failed_steps+=("AWS packaging checks: infra/sam/check.sh (log: $logdir/aws-checks.log)")
 
   # ---- infra/checks (node)
   if [[ -f infra/checks/package.json ]]; then

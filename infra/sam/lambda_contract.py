@@ -1,0 +1,393 @@
+"""The Lambda contract of each function, run offline against the built artifact: the binary started the way the Lambda
+Web Adapter's /opt/bootstrap starts it ($LAMBDA_TASK_ROOT/$_HANDLER), with that function's environment from
+template.yaml, must answer the adapter's readiness check and, for a worker, a POST of a fixture event on its
+pass-through path with a status the adapter reports as success. Then a cold-start figure: process start -> first
+database-backed 200, AOT binary against the JIT build (printed, never asserted).
+
+    python lambda_contract.py --artifacts DIR --jit DIR --database NPGSQL_CONNECTION_STRING [--cold-runs N]
+                              [--override FUNCTION:KEY=VALUE ...]   (a debugging aid: change one variable of a function)
+
+DIR/<LogicalId>/ holds what `make build-<LogicalId> ARTIFACTS_DIR=...` put there. Everything stays on loopback: SSM
+is a local fake that hands out --database, CloudFormation's response URL is a local listener, and the EC2 and
+DynamoDB endpoints point at a closed local port (so no call can leave the machine; the roles must still start).
+"""
+
+import argparse
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import template_model as tm
+
+ADMIN_TOKEN = "offline-check-admin-token"
+SSM_PARAMETER = "/molecule/offline-check/postgres"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_PARAMETERS = {
+    "DeploymentId": "offline-check",
+    "SubnetIds": ["subnet-0offline00000000001"],
+    "SecurityGroupIds": ["sg-0offline00000000001"],
+    "DatabaseConnectionParameter": SSM_PARAMETER,
+    "AdminTokenSha256": hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
+    "CorsAllowedOrigins": ["https://canvas.example.com"],
+    "Ec2ImageId": "ami-0offline00000000001",
+    "Ec2SubnetId": "subnet-0offline00000000001",
+    "Ec2SecurityGroupIds": ["sg-0offline00000000001", "sg-0offline00000000002"],
+}
+OUTCOMES = {"ok", "retry", "pending", "exhausted", "failed", "abort"}
+ORDER = ["MigrateFunction", "ApiFunction", "OperationStepsFunction", "OrphanSweeperFunction", "InstanceReconcilerFunction"]
+
+failures: list[str] = []
+
+
+def report(ok: bool, what: str, detail: str = "") -> bool:
+    print(f"  {'ok  ' if ok else 'FAIL'} {what}" + ("" if ok or not detail else f"  -- {detail}"), flush=True)
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------------------------ loopback stand-ins
+class FakeSsm(http.server.BaseHTTPRequestHandler):
+    """SSM's GetParameter (JSON 1.1): the one parameter, decrypted; ParameterNotFound otherwise."""
+
+    value = ""
+    requests: list[dict] = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        FakeSsm.requests.append({"target": self.headers.get("X-Amz-Target"), **body})
+        if self.headers.get("X-Amz-Target") == "AmazonSSM.GetParameter" and body.get("Name") == SSM_PARAMETER:
+            self.answer(200, {"Parameter": {"Name": SSM_PARAMETER, "Type": "SecureString", "Value": FakeSsm.value, "Version": 1}})
+        else:
+            self.answer(400, {"__type": "ParameterNotFound", "message": ""})
+
+    def answer(self, status: int, document: dict) -> None:
+        data = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class CloudFormationListener(http.server.BaseHTTPRequestHandler):
+    """The pre-signed S3 URL of a custom resource's answer: records each PUT."""
+
+    puts: list[dict] = []
+
+    def do_PUT(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        CloudFormationListener.puts.append({"path": self.path, "content_type": self.headers.get("Content-Type"), "document": json.loads(body)})
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(handler) -> str:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+# ------------------------------------------------------------------------------------------------ one function's process
+class Function:
+    def __init__(self, name: str, command: list[str], cwd: Path, env: dict[str, str], port: int):
+        self.name, self.port, self.lines = name, port, []
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for raw in self.process.stdout:
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 30):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def wait_ready(self, path: str, deadline_s: float = 30) -> float | None:
+        """Polls like the adapter (every 10 ms) until `path` answers 2xx; seconds from start, or None."""
+        end = time.perf_counter() + deadline_s
+        while time.perf_counter() < end:
+            if self.process.poll() is not None:
+                return None
+            try:
+                status, _ = self.request("GET", path, timeout=2)
+                if 200 <= status < 300:
+                    return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return None
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def tail(self, n: int = 25) -> str:
+        return "\n".join("      | " + line for line in self.lines[-n:])
+
+
+def lambda_environment(template: dict, resolver: tm.Resolver, name: str, port: int, ssm_url: str, closed_url: str,
+                       artifact: Path, overrides: dict[str, str]) -> dict[str, str]:
+    """The function's variables from template.yaml, plus what Lambda itself sets, plus the offline redirections."""
+    env = {key: str(resolver.resolve(value)) for key, value in tm.environment(template, name).items()}
+    template_port = env["ASPNETCORE_URLS"].rsplit(":", 1)[1]
+    # the template's 8080 may be taken on a shared machine: the app and the adapter move together to a free port
+    env["ASPNETCORE_URLS"] = env["ASPNETCORE_URLS"].replace(f":{template_port}", f":{port}")
+    env["AWS_LWA_PORT"] = str(port)
+    env.update({
+        # what the Lambda service sets in every execution environment
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LAMBDA_TASK_ROOT": str(artifact),
+        "_HANDLER": str(tm.effective_properties(template, name)["Handler"]),
+        "AWS_REGION": tm.OFFLINE_REGION,
+        "AWS_DEFAULT_REGION": tm.OFFLINE_REGION,
+        "AWS_ACCESS_KEY_ID": "ASIAOFFLINECHECK0000",
+        "AWS_SECRET_ACCESS_KEY": "offline-check-secret",
+        "AWS_SESSION_TOKEN": "offline-check-session",
+        "AWS_LAMBDA_FUNCTION_NAME": f"molecule-offline-{name}",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/molecule-offline-{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]offline",
+        # offline only: every AWS call stays on this machine
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "Molecule__Database__SsmServiceUrl": ssm_url,
+        "Molecule__Providers__ec2__ServiceUrl": closed_url,
+        "Molecule__Dispatch__ServiceUrl": closed_url,
+    })
+    env.update(overrides)
+    return env
+
+
+def adapter_headers(name: str, timeout_s: int) -> dict[str, str]:
+    """What the adapter adds to a pass-through POST (lambda_http's PassThrough request, plus the Lambda context)."""
+    context = {
+        "request_id": str(uuid.uuid4()),
+        "deadline": int((time.time() + timeout_s) * 1000),
+        "invoked_function_arn": f"arn:aws:lambda:{tm.OFFLINE_REGION}:{tm.OFFLINE_ACCOUNT}:function:molecule-offline-{name}",
+        "xray_trace_id": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0",
+        "client_context": None,
+        "identity": None,
+        "env_config": {"function_name": f"molecule-offline-{name}", "memory": 512, "version": "$LATEST",
+                       "log_stream": "2026/01/01/[$LATEST]offline", "log_group": f"/aws/lambda/molecule-offline-{name}"},
+    }
+    # lambda_http's RequestContext is #[serde(untagged)]: its PassThrough unit variant serializes as null
+    return {"Content-Type": "application/json", "x-amzn-request-context": "null", "x-amzn-lambda-context": json.dumps(context)}
+
+
+def error_codes(env: dict[str, str]) -> set[int]:
+    codes = set()
+    for part in env.get("AWS_LWA_ERROR_STATUS_CODES", "").split(","):
+        part = part.strip()
+        if "-" in part:
+            low, high = part.split("-")
+            codes.update(range(int(low), int(high) + 1))
+        elif part:
+            codes.add(int(part))
+    return codes
+
+
+def fixture(name: str, **values: str) -> bytes:
+    text = (FIXTURES / name).read_text()
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text.encode()
+
+
+def scheduler_event(template: dict, name: str) -> bytes:
+    """The schedule's Input as EventBridge Scheduler delivers it: its context attributes filled in."""
+    event = next(e for e in tm.effective_properties(template, name)["Events"].values() if e["Type"] == "ScheduleV2")
+    text = event["Properties"]["Input"]
+    for attribute, value in {
+        "<aws.scheduler.scheduled-time>": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.attempt-number>": "1",
+        "<aws.scheduler.schedule-arn>": f"arn:aws:scheduler:{tm.OFFLINE_REGION}:{tm.OFFLINE_ACCOUNT}:schedule/default/offline",
+    }.items():
+        text = text.replace(attribute, value)
+    return text.encode()
+
+
+# ------------------------------------------------------------------------------------------------ the checks
+def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, closed_url, overrides, state: dict) -> None:
+    print(f"[contract] {name}", flush=True)
+    port = free_port()
+    env = lambda_environment(template, resolver, name, port, ssm_url, closed_url, artifact, overrides)
+    # the adapter's layer/bootstrap, verbatim: exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"
+    fn = Function(name, ["/bin/bash", "-c", 'exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"'], artifact, env, port)
+    try:
+        ready = fn.wait_ready(env["AWS_LWA_READINESS_CHECK_PATH"])
+        if not report(ready is not None, f"{name}: started from $LAMBDA_TASK_ROOT/$_HANDLER and answered {env['AWS_LWA_READINESS_CHECK_PATH']}",
+                      f"exit {fn.process.poll()}\n{fn.tail()}"):
+            return
+        print(f"      ready after {ready * 1000:.0f} ms", flush=True)
+        timeout = int(tm.effective_properties(template, name).get("Timeout", 3))
+        failing = error_codes(env)
+        passthrough = env.get("AWS_LWA_PASS_THROUGH_PATH")
+
+        if name == "MigrateFunction":
+            request_id = str(uuid.uuid4())
+            status, body = fn.request("POST", passthrough, fixture("cloudformation-create.json",
+                                      RESPONSE_URL=f"{cfn_url}/cfn-response/{request_id}?X-Amz-Signature=offline", REQUEST_ID=request_id),
+                                      adapter_headers(name, timeout), timeout=timeout)
+            report(status == 200 and status not in failing, f"{name}: CloudFormation Create on {passthrough} answered 200", f"{status} {body[:300]!r}")
+            puts = [p for p in CloudFormationListener.puts if p["document"].get("RequestId") == request_id]
+            report(len(puts) == 1 and puts[0]["document"].get("Status") == "SUCCESS",
+                   f"{name}: the response URL received one PUT with Status SUCCESS", json.dumps(puts)[:400])
+            report(bool(puts) and puts[0]["content_type"] is None, f"{name}: the PUT carried no Content-Type (the URL is signed without one)")
+        elif name == "ApiFunction":
+            auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            status, body = fn.request("GET", "/readyz")
+            report(status == 200, f"{name}: /readyz reached Postgres through the SSM parameter", f"{status} {body[:200]!r}")
+            status, body = fn.request("POST", "/workspaces", json.dumps({"name": f"offline-{uuid.uuid4().hex[:8]}"}).encode(),
+                                      {**auth, "Content-Type": "application/json"})
+            created = json.loads(body) if status == 201 else {}
+            report(status == 201, f"{name}: POST /workspaces answered 201 (its hand-off may fail offline; the create stands)", f"{status} {body[:300]!r}")
+            state["workspace_id"] = created.get("id")
+            state["operation_id"] = (created.get("operation") or {}).get("id")
+            if state["workspace_id"]:
+                status, body = fn.request("GET", f"/workspaces/{state['workspace_id']}", headers=auth)
+                report(status == 200, f"{name}: GET /workspaces/{{id}} answered 200", f"{status} {body[:200]!r}")
+            status, _ = fn.request("POST", "/internal/migrate", b"{}", {**auth, "Content-Type": "application/json"})
+            report(status == 404, f"{name}: no worker endpoint in the api role (/internal/migrate is 404)", str(status))
+        elif name == "OperationStepsFunction":
+            operation = state.get("operation_id") or str(uuid.uuid4())
+            status, body = fn.request("POST", passthrough, fixture("steps-task.json", OPERATION_ID=operation), adapter_headers(name, timeout), timeout=timeout)
+            answer = json.loads(body) if status == 200 else {}
+            report(status == 200 and status not in failing and answer.get("outcome") in OUTCOMES,
+                   f"{name}: a Step Functions task payload on {passthrough} answered an outcome", f"{status} {body[:300]!r}")
+            if state.get("operation_id"):
+                report(answer.get("outcome") == "ok", f"{name}: begin of the operation the api created answered ok", json.dumps(answer))
+                time.sleep(0.3)
+                scoped = [line for line in fn.lines if state["operation_id"] in line and '"Scopes"' in line and "operation_id" in line]
+                report(bool(scoped), f"{name}: its log lines carry the operation id as a scope", fn.tail(5))
+        else:
+            status, body = fn.request("POST", passthrough, scheduler_event(template, name), adapter_headers(name, timeout), timeout=timeout)
+            try:
+                answer = json.loads(body)
+            except ValueError:
+                answer = None
+            report(status == 200 and status not in failing and isinstance(answer, dict),
+                   f"{name}: a Scheduler event on {passthrough} answered 200 with the tick's counts", f"{status} {body[:300]!r}")
+    finally:
+        fn.stop()
+        time.sleep(0.2)
+        not_json = [line for line in fn.lines if line.strip() and not is_json_object(line)]
+        report(not not_json, f"{name}: every stdout line is one JSON object (logs and metrics)", "\n".join(not_json[:5]))
+
+
+def is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def cold_start(template, resolver, artifacts: Path, jit: Path, ssm_url, closed_url, runs: int, workspace_id: str | None, overrides) -> None:
+    """Process start -> first 200 of a database-backed GET /workspaces/{id}, AOT binary and JIT build, same environment."""
+    if not workspace_id:
+        print("[cold start] skipped: the api role created no workspace to read", flush=True)
+        return
+    path = f"/workspaces/{workspace_id}"
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    builds = {
+        "AOT": (["/bin/bash", "-c", 'exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"'], artifacts / "ApiFunction"),
+        "JIT": (["dotnet", str(jit / "Molecule.Api.dll")], jit),
+    }
+    timings: dict[str, list[float]] = {k: [] for k in builds}
+    for _ in range(runs):
+        for label, (command, cwd) in builds.items():
+            port = free_port()
+            env = lambda_environment(template, resolver, "ApiFunction", port, ssm_url, closed_url, artifacts / "ApiFunction", overrides)
+            env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1"
+            fn = Function("ApiFunction", command, cwd, env, port)
+            try:
+                end = time.perf_counter() + 30
+                while time.perf_counter() < end and fn.process.poll() is None:
+                    try:
+                        status, _ = fn.request("GET", path, headers=auth, timeout=5)
+                        if status == 200:
+                            timings[label].append((time.perf_counter() - fn.started) * 1000)
+                            break
+                    except OSError:
+                        pass
+                    time.sleep(0.002)
+            finally:
+                fn.stop()
+    for label, values in timings.items():
+        if values:
+            print(f"[cold start] {label}: process start -> first database-backed 200 (GET /workspaces/{{id}}): "
+                  f"median {statistics.median(values):.0f} ms, min {min(values):.0f} ms, max {max(values):.0f} ms over {len(values)} runs", flush=True)
+        else:
+            print(f"[cold start] {label}: never answered 200", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--artifacts", type=Path, required=True)
+    parser.add_argument("--jit", type=Path, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--override", action="append", default=[])
+    args = parser.parse_args()
+    args.artifacts, args.jit = args.artifacts.resolve(), args.jit.resolve()
+
+    overrides: dict[str, dict[str, str]] = {}
+    for item in args.override:
+        function, assignment = item.split(":", 1)
+        key, value = assignment.split("=", 1)
+        overrides.setdefault(function, {})[key] = value
+
+    template = tm.load()
+    resolver = tm.Resolver(template, FIXTURE_PARAMETERS)
+    FakeSsm.value = args.database
+    ssm_url = serve(FakeSsm)
+    cfn_url = serve(CloudFormationListener)
+    closed_url = f"http://127.0.0.1:{free_port()}"  # bound and released: nothing listens there
+
+    state: dict = {}
+    for name in ORDER:
+        run_function(template, resolver, name, args.artifacts / name, ssm_url, cfn_url, closed_url, overrides.get(name, {}), state)
+    report(any(r.get("Name") == SSM_PARAMETER and r.get("WithDecryption") is True for r in FakeSsm.requests),
+           "the connection string was read from SSM with decryption")
+    cold_start(template, resolver, args.artifacts, args.jit, ssm_url, closed_url, args.cold_runs, state.get("workspace_id"),
+               overrides.get("ApiFunction", {}))
+    print(f"lambda contract: {'all passed' if not failures else f'{len(failures)} failed'}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
