@@ -164,7 +164,8 @@ class Function:
 def lambda_environment(template: dict, resolver: tm.Resolver, name: str, port: int, ssm_url: str, closed_url: str,
                        artifact: Path, overrides: dict[str, str]) -> dict[str, str]:
     """The function's variables from template.yaml, plus what Lambda itself sets, plus the offline redirections."""
-    env = {key: str(resolver.resolve(value)) for key, value in tm.environment(template, name).items()}
+    resolved = {key: resolver.resolve(value) for key, value in tm.environment(template, name).items()}
+    env = {key: str(value) for key, value in resolved.items() if value is not tm.NO_VALUE}
     template_port = env["ASPNETCORE_URLS"].rsplit(":", 1)[1]
     # the template's 8080 may be taken on a shared machine: the app and the adapter move together to a free port
     env["ASPNETCORE_URLS"] = env["ASPNETCORE_URLS"].replace(f":{template_port}", f":{port}")

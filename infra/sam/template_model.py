@@ -16,6 +16,9 @@ FUNCTION_TYPE = "AWS::Serverless::Function"
 OFFLINE_REGION = "us-east-1"
 OFFLINE_ACCOUNT = "123456789012"
 
+# what !Ref AWS::NoValue resolves to: the property (or variable) is left out
+NO_VALUE = object()
+
 
 def load(path: Path = TEMPLATE) -> dict:
     return yaml_parse(path.read_text())
@@ -62,6 +65,7 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::StackName": "molecule-offline",
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
         }
 
     def ref(self, name: str):

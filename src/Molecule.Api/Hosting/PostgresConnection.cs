@@ -47,6 +47,11 @@ public sealed class PostgresConnection
         {
             return new PostgresConnection(null, ex.Message);
         }
+        catch (Amazon.Runtime.AmazonClientException ex)
+        {
+            // the client itself could not be built (no region, say): still an error that names the parameter
+            return new PostgresConnection(null, $"SSM parameter '{settings.ConnectionStringParameter}' could not be read: {ex.Message}");
+        }
     }
 
     /// <summary>Applies the pool size and timeouts; a string Npgsql cannot parse fails naming where it came from, not what it holds.</summary>

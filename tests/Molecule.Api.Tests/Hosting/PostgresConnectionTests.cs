@@ -109,6 +109,17 @@ public sealed class PostgresConnectionTests : IAsyncLifetime
         Assert.Empty(ssm.Requests);
     }
 
+    [Fact]
+    public async Task An_ssm_client_that_cannot_be_built_is_an_error_naming_the_parameter()
+    {
+        var configuration = new ConfigurationBuilder().Build();
+
+        var postgres = await PostgresConnection.ResolveAsync(configuration, new DatabaseSettings { ConnectionStringParameter = Parameter },
+            () => throw new Amazon.Runtime.AmazonClientException("No RegionEndpoint or ServiceURL configured"), CancellationToken.None);
+
+        Assert.Contains($"SSM parameter '{Parameter}' could not be read: No RegionEndpoint", postgres.Error);
+    }
+
     [Theory]
     [InlineData("Molecule:Database:MaxPoolSize", "0")]
     [InlineData("Molecule:Database:ParameterTimeoutSeconds", "-1")]
