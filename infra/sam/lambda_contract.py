@@ -31,6 +31,8 @@ from pathlib import Path
 import template_model as tm
 
 ADMIN_TOKEN = "offline-check-admin-token"
+# put into the connection string SSM hands out (the test server trusts loopback and ignores it): no log line may show it
+DATABASE_PASSWORD = "offline-check-db-password-7f3a"
 SSM_PARAMETER = "/molecule/offline-check/postgres"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_PARAMETERS = {
@@ -308,6 +310,7 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
         time.sleep(0.2)
         not_json = [line for line in fn.lines if line.strip() and not is_json_object(line)]
         report(not not_json, f"{name}: every stdout line is one JSON object (logs and metrics)", "\n".join(not_json[:5]))
+        report(not any(DATABASE_PASSWORD in line for line in fn.lines), f"{name}: the database password is in no log line")
 
 
 def is_json_object(line: str) -> bool:
@@ -374,7 +377,13 @@ def main() -> int:
 
     template = tm.load()
     resolver = tm.Resolver(template, FIXTURE_PARAMETERS)
-    FakeSsm.value = args.database
+    global DATABASE_PASSWORD
+    given = [p.split("=", 1)[1] for p in args.database.split(";") if p.split("=", 1)[0].strip().lower() in ("password", "pwd")]
+    if given and given[0]:
+        DATABASE_PASSWORD = given[0]
+        FakeSsm.value = args.database
+    else:
+        FakeSsm.value = f"{args.database};Password={DATABASE_PASSWORD}"
     ssm_url = serve(FakeSsm)
     cfn_url = serve(CloudFormationListener)
     closed_url = f"http://127.0.0.1:{free_port()}"  # bound and released: nothing listens there
