@@ -295,7 +295,7 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
             if state.get("operation_id"):
                 report(answer.get("outcome") == "ok", f"{name}: begin of the operation the api created answered ok", json.dumps(answer))
                 time.sleep(0.3)
-                scoped = [line for line in fn.lines if state["operation_id"] in line and '"Scopes"' in line and "operation_id" in line]
+                scoped = [line for line in fn.lines if in_scope(line, "operation_id", state["operation_id"])]
                 report(bool(scoped), f"{name}: its log lines carry the operation id as a scope", fn.tail(5))
         else:
             status, body = fn.request("POST", passthrough, scheduler_event(template, name), adapter_headers(name, timeout), timeout=timeout)
@@ -311,6 +311,16 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
         not_json = [line for line in fn.lines if line.strip() and not is_json_object(line)]
         report(not not_json, f"{name}: every stdout line is one JSON object (logs and metrics)", "\n".join(not_json[:5]))
         report(not any(DATABASE_PASSWORD in line for line in fn.lines), f"{name}: the database password is in no log line")
+
+
+def in_scope(line: str, key: str, value: str) -> bool:
+    """Whether a JSON console log line has `key` = `value` among its scopes (not merely in its message or state)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return False
+    scopes = entry.get("Scopes", []) if isinstance(entry, dict) else []
+    return any(isinstance(scope, dict) and str(scope.get(key)) == value for scope in scopes)
 
 
 def is_json_object(line: str) -> bool:
