@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Console;
 
@@ -24,7 +25,8 @@ public static class LambdaLogging
             json.IncludeScopes = true;
             json.UseUtcTimestamp = true;
             json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-            json.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+            // log lines are never embedded in HTML: keep quotes and non-ASCII names readable instead of \u-escaped
+            json.JsonWriterOptions = new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         });
 
         // a Lambda environment variable cannot carry the dotted category of appsettings' filter, and the artifact ships
