@@ -67,64 +67,83 @@ find_psql() {
 }
 PSQL="$(find_psql)" || die "psql not found (Debian package postgresql-client)"
 [[ -n "${MOLECULE_TEST_POSTGRES:-}" ]] || die "MOLECULE_TEST_POSTGRES is not set (run through infra/dev.sh test)"
-[[ -f infra/statemachines/workspace-operation.asl.json ]] || die "infra/statemachines/workspace-operation.asl.json is missing"
+
+# From here every stage runs that can (a stage needing an earlier one's output is skipped when that one failed), and
+# the script fails at the end if any did, so one run shows every problem.
+ASL=infra/statemachines/workspace-operation.asl.json
+BINARY="$ARTIFACTS/ApiFunction/Molecule.Api"
+FAILED=()
+fail() { echo "  FAIL $*" >&2; FAILED+=("$*"); return 1; }
 
 # ---------------------------------------------------------------------------------------------------- 1-3 the template
-step "cfn-lint template.yaml"
-cfn_lint template.yaml || die "cfn-lint found problems in template.yaml"
+stage_lint() {
+  step "cfn-lint template.yaml"
+  cfn_lint template.yaml || fail "cfn-lint found problems in template.yaml"
+}
 
-step "samtranslator: template.yaml -> CloudFormation (ASL inlined, code at a placeholder S3 location), then cfn-lint"
-(cd infra/sam && "$PY" translate.py "$REPO_ROOT/template.yaml" "$WORK/translated.json") || die "the SAM translation failed"
-cfn_lint "$WORK/translated.json" || die "cfn-lint found problems in the translated template"
+stage_translate() {
+  step "samtranslator: template.yaml -> CloudFormation (ASL inlined, code at a placeholder S3 location), then cfn-lint"
+  [[ -f "$ASL" ]] || { fail "$ASL is missing"; return 1; }
+  (cd infra/sam && "$PY" translate.py "$REPO_ROOT/template.yaml" "$WORK/translated.json") || { fail "the SAM translation failed"; return 1; }
+  cfn_lint "$WORK/translated.json" || fail "cfn-lint found problems in the translated template"
+}
 
-step "control: an ASL with a \${...} that has no DefinitionSubstitutions key must fail the translated lint"
-sed 's/\${StepsFunctionArn}/${NoSuchSubstitution}/' infra/statemachines/workspace-operation.asl.json >"$WORK/control.asl.json"
-grep -q 'NoSuchSubstitution' "$WORK/control.asl.json" || die "control: the ASL has no \${StepsFunctionArn} to replace"
-(cd infra/sam && "$PY" translate.py "$REPO_ROOT/template.yaml" "$WORK/control.json" --asl "$WORK/control.asl.json") \
-  || die "control: the SAM translation failed"
-if cfn_lint "$WORK/control.json" >"$WORK/control-lint.log" 2>&1; then
-  die "control: cfn-lint accepted an unmatched \${NoSuchSubstitution}"
-fi
-grep -q 'NoSuchSubstitution' "$WORK/control-lint.log" || die "control: cfn-lint failed, but not on the unmatched substitution"
-echo "  ok   the unmatched substitution was reported: $(grep -m1 NoSuchSubstitution "$WORK/control-lint.log")"
+stage_control() {
+  step "control: an ASL with a \${...} that has no DefinitionSubstitutions key must fail the translated lint"
+  sed 's/\${StepsFunctionArn}/${NoSuchSubstitution}/' "$ASL" >"$WORK/control.asl.json"
+  grep -q 'NoSuchSubstitution' "$WORK/control.asl.json" || { fail "control: the ASL has no \${StepsFunctionArn} to replace"; return 1; }
+  (cd infra/sam && "$PY" translate.py "$REPO_ROOT/template.yaml" "$WORK/control.json" --asl "$WORK/control.asl.json") \
+    || { fail "control: the SAM translation failed"; return 1; }
+  if cfn_lint "$WORK/control.json" >"$WORK/control-lint.log" 2>&1; then
+    fail "control: cfn-lint accepted an unmatched \${NoSuchSubstitution}"
+    return 1
+  fi
+  grep -q 'NoSuchSubstitution' "$WORK/control-lint.log" || { fail "control: cfn-lint failed, but not on the unmatched substitution"; return 1; }
+  echo "  ok   the unmatched substitution was reported: $(grep -m1 NoSuchSubstitution "$WORK/control-lint.log")"
+}
 
-step "structural assertions (template, translation, Makefile, samconfig.toml)"
-(cd infra/sam && "$PY" template_checks.py "$WORK/translated.json") || die "structural assertions failed (FAIL lines above)"
+stage_structure() {
+  step "structural assertions (template, translation, Makefile, samconfig.toml)"
+  (cd infra/sam && "$PY" template_checks.py "$WORK/translated.json") || fail "structural assertions failed (FAIL lines above)"
+}
 
 # ---------------------------------------------------------------------------------------------------- 4 the build
-step "make build-<LogicalId> for every function (one Native AOT publish, shared)"
-rm -rf "$ARTIFACTS"
-for fn in "${FUNCTIONS[@]}"; do
-  make --no-print-directory "build-$fn" ARTIFACTS_DIR="$ARTIFACTS/$fn" || die "make build-$fn failed"
-done
-for fn in "${FUNCTIONS[@]}"; do
-  contents="$(cd "$ARTIFACTS/$fn" && ls -A)"
-  [[ "$contents" == "Molecule.Api" && -x "$ARTIFACTS/$fn/Molecule.Api" ]] || die "$fn: the artifact must be the one executable Molecule.Api (has: $contents)"
-  cmp -s "$ARTIFACTS/$fn/Molecule.Api" "$ARTIFACTS/ApiFunction/Molecule.Api" || die "$fn: not the same binary as ApiFunction's"
-done
-BINARY="$ARTIFACTS/ApiFunction/Molecule.Api"
-objdump -f "$BINARY" | grep -q 'elf64-x86-64' || die "the binary is not an x86-64 ELF"
-echo "  ok   5 artifacts, one identical x86-64 binary: $(du -h "$BINARY" | cut -f1) ($(stat -c %s "$BINARY") bytes); zipped $(cd "$ARTIFACTS/ApiFunction" && "$PY" -c '
+stage_build() {
+  step "make build-<LogicalId> for every function (one Native AOT publish, shared)"
+  rm -rf "$ARTIFACTS"
+  local fn contents
+  for fn in "${FUNCTIONS[@]}"; do
+    make --no-print-directory "build-$fn" ARTIFACTS_DIR="$ARTIFACTS/$fn" || { fail "make build-$fn failed"; return 1; }
+  done
+  for fn in "${FUNCTIONS[@]}"; do
+    contents="$(cd "$ARTIFACTS/$fn" && ls -A)"
+    [[ "$contents" == "Molecule.Api" && -x "$ARTIFACTS/$fn/Molecule.Api" ]] \
+      || { fail "$fn: the artifact must be the one executable Molecule.Api (has: $contents)"; return 1; }
+    cmp -s "$ARTIFACTS/$fn/Molecule.Api" "$BINARY" || { fail "$fn: not the same binary as ApiFunction's"; return 1; }
+  done
+  objdump -f "$BINARY" | grep -q 'elf64-x86-64' || { fail "the binary is not an x86-64 ELF"; return 1; }
+  echo "  ok   5 artifacts, one identical x86-64 binary: $(du -h "$BINARY" | cut -f1) ($(stat -c %s "$BINARY") bytes); zipped $(cd "$ARTIFACTS/ApiFunction" && "$PY" -c '
 import io, zipfile
 buffer = io.BytesIO()
 with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
     z.write("Molecule.Api")
 print(f"{len(buffer.getvalue()) / 1048576:.1f} MiB")')"
+}
 
-step "glibc: no symbol newer than $MAX_GLIBC (Amazon Linux 2023)"
-newest="$(objdump -T "$BINARY" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
-[[ -n "$newest" ]] || die "objdump -T found no GLIBC symbol versions in the binary"
-[[ "$(printf '%s\n%s\n' "$newest" "$MAX_GLIBC" | sort -V | tail -1)" == "$MAX_GLIBC" ]] || die "the binary needs GLIBC_$newest (> $MAX_GLIBC)"
-echo "  ok   newest GLIBC symbol version: $newest"
+stage_glibc() {
+  step "glibc: no symbol newer than $MAX_GLIBC (Amazon Linux 2023)"
+  local newest
+  newest="$(objdump -T "$BINARY" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
+  [[ -n "$newest" ]] || { fail "objdump -T found no GLIBC symbol versions in the binary"; return 1; }
+  [[ "$(printf '%s\n%s\n' "$newest" "$MAX_GLIBC" | sort -V | tail -1)" == "$MAX_GLIBC" ]] \
+    || { fail "the binary needs GLIBC_$newest (> $MAX_GLIBC)"; return 1; }
+  echo "  ok   newest GLIBC symbol version: $newest"
+}
 
 # ---------------------------------------------------------------------------------------------------- 5 the Lambda contract
-step "JIT build for the cold-start comparison (framework-dependent)"
-dotnet publish src/Molecule.Api/Molecule.Api.csproj -c Release -p:PublishAot=false -o "$JIT" --nologo -v quiet </dev/null >"$WORK/jit-publish.log" 2>&1 \
-  || { tail -20 "$WORK/jit-publish.log" >&2; die "the JIT publish failed"; }
-
-# a fresh database on the test server, dropped at exit
+# psql on the test server's admin connection (MOLECULE_TEST_POSTGRES, Npgsql "Key=Value;..." form)
 admin_psql() {
-  local kv k v host=127.0.0.1 port=5432 user=postgres password="" db=postgres
+  local kv k v kvs host=127.0.0.1 port=5432 user=postgres password="" db=postgres
   IFS=';' read -r -a kvs <<<"$MOLECULE_TEST_POSTGRES"
   for kv in "${kvs[@]}"; do
     [[ "$kv" == *=* ]] || continue
@@ -140,19 +159,43 @@ admin_psql() {
   done
   PGPASSWORD="$password" "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" "$@"
 }
-CHECK_DB="molecule_awscheck_$("$PY" -c 'import secrets; print(secrets.token_hex(6))')"
-admin_psql -c "CREATE DATABASE $CHECK_DB" || die "could not create the check database"
-trap 'admin_psql -c "DROP DATABASE IF EXISTS $CHECK_DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-CHECK_CS="$("$PY" - "$MOLECULE_TEST_POSTGRES" "$CHECK_DB" <<'EOF'
+
+stage_contract() {
+  step "JIT build for the cold-start comparison (framework-dependent)"
+  dotnet publish src/Molecule.Api/Molecule.Api.csproj -c Release -p:PublishAot=false -o "$JIT" --nologo -v quiet </dev/null >"$WORK/jit-publish.log" 2>&1 \
+    || { tail -20 "$WORK/jit-publish.log" >&2; fail "the JIT publish failed"; return 1; }
+
+  # a fresh database on the test server, dropped at exit
+  CHECK_DB="molecule_awscheck_$("$PY" -c 'import secrets; print(secrets.token_hex(6))')"
+  admin_psql -c "CREATE DATABASE $CHECK_DB" || { fail "could not create the check database"; return 1; }
+  trap 'admin_psql -c "DROP DATABASE IF EXISTS $CHECK_DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+  local connection
+  connection="$("$PY" -c '
 import sys
 parts = [p for p in sys.argv[1].split(";") if p.strip() and p.split("=", 1)[0].strip().lower() not in ("database", "db")]
-print(";".join(parts + [f"Database={sys.argv[2]}"]))
-EOF
-)"
+print(";".join(parts + [f"Database={sys.argv[2]}"]))' "$MOLECULE_TEST_POSTGRES" "$CHECK_DB")"
 
-step "per function: the binary with that function's environment, /healthz and a fixture event (database: $CHECK_DB)"
-(cd infra/sam && "$PY" lambda_contract.py --artifacts "$ARTIFACTS" --jit "$JIT" --database "$CHECK_CS" --cold-runs "${MOLECULE_COLD_RUNS:-5}") \
-  || die "the Lambda contract failed (FAIL lines above)"
+  step "per function: the binary with that function's environment, /healthz and a fixture event (database: $CHECK_DB)"
+  (cd infra/sam && "$PY" lambda_contract.py --artifacts "$ARTIFACTS" --jit "$JIT" --database "$connection" --cold-runs "${MOLECULE_COLD_RUNS:-5}") \
+    || fail "the Lambda contract failed (FAIL lines above)"
+}
+
+# ---------------------------------------------------------------------------------------------------- run
+stage_lint || true
+if stage_translate; then
+  stage_structure || true
+fi
+if [[ -f "$ASL" ]]; then
+  stage_control || true
+fi
+if stage_build; then
+  stage_glibc || true
+  stage_contract || true
+fi
 
 echo
+if ((${#FAILED[@]})); then
+  printf '[aws-checks] FAILED: %s\n' "${FAILED[@]}"
+  exit 1
+fi
 echo "[aws-checks] all passed"
