@@ -43,7 +43,7 @@ public static class MigrateEndpoint
         }
 
         using var scope = RequestScope(logger, request.RequestType, request.RequestId);
-        var (succeeded, reason) = await RunAsync(request, http.RequestServices, Budget(http, options, time), logger);
+        var (succeeded, reason) = await RunAsync(request, http.RequestServices, Budget(http, options, time), time, logger);
 
         var document = CloudFormationResponder.Document(request, succeeded, reason, request.PhysicalResourceId ?? PhysicalResourceId);
         // the answer must go out even if the adapter has given up on this request
@@ -65,7 +65,7 @@ public static class MigrateEndpoint
     }
 
     private static async Task<(bool Succeeded, string? Reason)> RunAsync(CustomResourceRequest request, IServiceProvider services, TimeSpan budget,
-        ILogger logger)
+        TimeProvider time, ILogger logger)
     {
         switch (request.RequestType)
         {
@@ -78,13 +78,13 @@ public static class MigrateEndpoint
                 return (false, $"unknown RequestType '{request.RequestType}'");
         }
 
-        using var deadline = new CancellationTokenSource(budget);
+        using var deadline = new CancellationTokenSource(budget, time);
         try
         {
             var migrator = services.GetRequiredService<DatabaseMigrator>();
             // DbUp runs its scripts synchronously and cannot be cancelled mid-script: past the budget the answer goes
             // out anyway, and a script cut off with the function rolls back in Postgres (one transaction per script)
-            await migrator.MigrateAsync(deadline.Token).WaitAsync(budget);
+            await migrator.MigrateAsync(deadline.Token).WaitAsync(budget, time);
             logger.LogInformation("applied the migrations for CloudFormation {request_type}", request.RequestType);
             return (true, null);
         }
