@@ -22,6 +22,7 @@ public static class ServiceRegistration
         services.AddSingleton(new DeploymentIdentity(settings.DeploymentId));
         services.AddSingleton(configuration.GetSection("Molecule:Operations").Get<OperationOptions>() ?? new OperationOptions());
         services.AddSingleton(AdminTokens.FromConfiguration(configuration, environment));
+        services.AddSingleton(IdempotencyKeyConfiguration.Build(configuration, environment, settings.Role));
 
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         services.AddSingleton(sp => new DatabaseMigrator(connectionString, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
