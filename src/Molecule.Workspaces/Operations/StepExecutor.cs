@@ -22,15 +22,19 @@ public sealed class StepExecutor(StepContext context)
             return StepResult.Abort("unknown operation");
         }
 
+        if (step != StepNames.Begin && op.ExecutionArn != executionId)
+        {
+            // Only the execution that won begin acts for the operation, rollback included: a twin execution's crash
+            // (Catch → Rollback) must not compensate the owner's operation. One that no execution began stays
+            // pending for the outbox repair to dispatch again.
+            return StepResult.Abort(op.ExecutionArn is null
+                ? "operation has not begun under any execution"
+                : $"operation belongs to execution {op.ExecutionArn}");
+        }
+
         if (step != StepNames.Rollback && !OperationState.IsActive(op.State))
         {
             return StepResult.Abort($"operation already {op.State}");
-        }
-
-        if (step is not (StepNames.Begin or StepNames.Rollback) && op.ExecutionArn != executionId)
-        {
-            // a stale execution must not act for the one that owns the operation now
-            return StepResult.Abort($"operation belongs to execution {op.ExecutionArn}");
         }
 
         if (!OperationWalk.Applies(op.Kind, step))
