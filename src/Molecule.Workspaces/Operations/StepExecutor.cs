@@ -11,16 +11,44 @@ namespace Molecule.Workspaces.Operations;
 /// <summary>
 /// Runs one step of one operation by name: the entry point shared by the local runner and the state machine's
 /// Tasks (<c>POST /internal/steps</c>). Loads the operation fresh every time, so each invocation stands alone.
+/// Everything it logs carries <c>operation_id</c>, <c>step</c>, <c>execution_arn</c> and, once the operation is
+/// read, <c>workspace_id</c> and <c>kind</c> (logging scopes, which the JSON log format turns into fields).
 /// </summary>
-public sealed class StepExecutor(StepContext context)
+public sealed class StepExecutor(StepContext context) : IStepExecutor
 {
     public async Task<StepResult> RunAsync(string step, Guid operationId, string executionId, CancellationToken ct)
+    {
+        using var stepScope = context.Logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["operation_id"] = operationId,
+            ["step"] = step,
+            ["execution_arn"] = executionId,
+        });
+        try
+        {
+            return await RunInScopeAsync(step, operationId, executionId, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // logged here, inside the scopes, so the crash carries the operation's fields; the walker retries it
+            context.Logger.LogError(ex, "step {step} of operation {operation_id} crashed", step, operationId);
+            throw;
+        }
+    }
+
+    private async Task<StepResult> RunInScopeAsync(string step, Guid operationId, string executionId, CancellationToken ct)
     {
         var op = await context.Operations.GetAsync(operationId, ct);
         if (op is null)
         {
             return StepResult.Abort("unknown operation");
         }
+
+        using var operationScope = context.Logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["workspace_id"] = op.WorkspaceId,
+            ["kind"] = op.Kind,
+        });
 
         if (step != StepNames.Begin && op.ExecutionArn != executionId)
         {
