@@ -106,6 +106,21 @@ public sealed class AslEquivalenceTests(AslEquivalenceFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task A_step_that_crashes_on_all_six_attempts_is_caught_into_rollback_alike()
+    {
+        var walk = await WalkBothAsync(async side =>
+        {
+            var (workspace, operation) = await side.CreateAsync(Unique("crash-always"));
+            side.Scripted.Crash(operation, StepNames.Provision, times: 6);
+            return (workspace, operation);
+        });
+
+        Assert.Equal(["begin:ok", "stop-old:ok", "write:ok", .. Enumerable.Repeat("provision:error", 6), "rollback:ok"], walk.Single.Steps);
+        Assert.Equal("RolledBack", walk.Single.FinalState);
+        Assert.StartsWith("operation=rolled_back | status=failed", walk.EndState);
+    }
+
+    [Fact]
     public async Task Two_executions_of_one_operation_leave_one_success_and_one_abort_and_nothing_else_alike()
     {
         var walk = await WalkBothAsync(side => side.CreateAsync(Unique("two-executions")), executions: 2);
