@@ -141,11 +141,14 @@ cmd_test() {
   (cd infra/checks && npm test) </dev/null 2>&1 | tee "$nlog" || nrc=$?
   ((nrc == 0)) || failed_steps+=("infra/checks npm test (exit $nrc)")
 
-  # ---- summary
-  local p f s n
+  # ---- summary (node's test runner closes with "# pass N" and "# fail N")
+  local p f s n np nf
   read -r p f s n < <(sum_dotnet_results "$dlog")
+  np="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$nlog" | tail -n 1)"
+  nf="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$nlog" | tail -n 1)"
+  p=$((p + ${np:-0})) f=$((f + ${nf:-0}))
   echo
-  echo "[test] dotnet: $n test project(s) reported results"
+  echo "[test] dotnet: $n test project(s) reported results; infra/checks: ${np:-0} passed, ${nf:-0} failed"
   if ((${#failed_steps[@]})); then
     printf '[test] FAILED step: %s\n' "${failed_steps[@]}"
   fi
