@@ -24,32 +24,37 @@ public sealed class StepExecutor(StepContext context) : IStepExecutor
             ["step"] = step,
             ["execution_arn"] = executionId,
         });
+        IDisposable? operationScope = null;
         try
         {
-            return await RunInScopeAsync(step, operationId, executionId, ct);
+            var op = await context.Operations.GetAsync(operationId, ct);
+            if (op is null)
+            {
+                return StepResult.Abort("unknown operation");
+            }
+
+            operationScope = context.Logger.BeginScope(new Dictionary<string, object?>
+            {
+                ["workspace_id"] = op.WorkspaceId,
+                ["kind"] = op.Kind,
+            });
+            return await RunLoadedAsync(step, op, executionId, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // logged here, inside the scopes, so the crash carries the operation's fields; the walker retries it
+            // logged here, before the finally closes the operation's scope, so the crash carries its fields; the
+            // walker (the runner, or the Task's Retry) retries the step
             context.Logger.LogError(ex, "step {step} of operation {operation_id} crashed", step, operationId);
             throw;
         }
+        finally
+        {
+            operationScope?.Dispose();
+        }
     }
 
-    private async Task<StepResult> RunInScopeAsync(string step, Guid operationId, string executionId, CancellationToken ct)
+    private async Task<StepResult> RunLoadedAsync(string step, Operation op, string executionId, CancellationToken ct)
     {
-        var op = await context.Operations.GetAsync(operationId, ct);
-        if (op is null)
-        {
-            return StepResult.Abort("unknown operation");
-        }
-
-        using var operationScope = context.Logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["workspace_id"] = op.WorkspaceId,
-            ["kind"] = op.Kind,
-        });
-
         if (step != StepNames.Begin && op.ExecutionArn != executionId)
         {
             // Only the execution that won begin acts for the operation, rollback included: a twin execution's crash

@@ -131,6 +131,26 @@ public sealed class StepEndpointTests(StepEndpointTests.StepsHost host) : IClass
     }
 
     [Fact]
+    public async Task A_step_that_crashes_is_a_500_and_its_crash_is_logged_with_the_operations_fields()
+    {
+        var workspace = await host.Side.CreateOnlineAsync(ApiCalls.UniqueName("crash-logged"));
+        var operation = await host.Side.StartSwitchAsync(workspace, "sim-west");
+        await PostStepAsync(StepNames.Begin, operation, "arn:crash-logged");
+        await PostStepAsync(StepNames.StopOld, operation, "arn:crash-logged");
+        // a switch whose input lost its target: write cannot run, an unexpected fault
+        await host.Database.ExecuteAsync("UPDATE operations SET input = input - 'toProvider' WHERE id = $1", operation);
+
+        using var response = await Post(StepNames.Write, operation, "arn:crash-logged");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("STEP_CRASHED", (string?)(await response.ProblemAsync())["error"]);
+        var crash = Assert.Single(host.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains($"operation {operation} crashed"));
+        Assert.Equal(workspace, crash.ScopeFields["workspace_id"]);
+        Assert.Equal(StepNames.Write, crash.ScopeFields["step"]);
+        Assert.Equal(operation, crash.ScopeFields["operation_id"]);
+    }
+
+    [Fact]
     public async Task The_steps_role_serves_no_public_api()
     {
         using var response = await host.Factory.AdminClient().GetAsync("/workspaces");
