@@ -188,6 +188,12 @@ public sealed class StepEndpointTests(StepEndpointTests.StepsHost host) : IClass
             {
                 ["Molecule:Role"] = "steps",
                 ["Logging:LogLevel:Molecule"] = "Information",
+
+                // boxes boot at once, so setting a workspace up never waits on a poll
+                ["Molecule:Providers:sim-east:BootSeconds"] = "0",
+                ["Molecule:Providers:sim-east:DescribeLagSeconds"] = "0",
+                ["Molecule:Providers:sim-west:BootSeconds"] = "0",
+                ["Molecule:Providers:sim-west:DescribeLagSeconds"] = "0",
             }, services =>
             {
                 services.AddSingleton(sp => new ScriptedStepExecutor(sp.GetRequiredService<StepExecutor>()));
