@@ -91,6 +91,9 @@ public sealed class OperationHarness
     public Task WalkAsync(Guid operationId, TimeSpan? maxFakeTime = null) =>
         DriveAsync(Runner.WalkAsync(operationId, CancellationToken.None), maxFakeTime ?? TimeSpan.FromHours(1), $"operation {operationId}");
 
+    /// <summary>Awaits <paramref name="work"/> (say, walks of a runner a test built itself) while stepping the fake clock, as <see cref="WalkAsync"/> does.</summary>
+    public Task DriveAsync(Task work, TimeSpan? maxFakeTime = null) => DriveAsync(work, maxFakeTime ?? TimeSpan.FromHours(1), "work");
+
     /// <summary>
     /// Awaits <paramref name="work"/> while stepping the fake clock in 500 ms steps whenever it is not done after a
     /// few real milliseconds, so its waits (retry delays, polls, the reconciler's re-confirm) pass without sleeping.
