@@ -147,7 +147,7 @@ public sealed class DynamoDbDispatcherTests(TestDatabase database, DynaliteServe
 
     private async Task<(Guid WorkspaceId, Guid OperationId)> CreateWith(IOperationDispatcher dispatcher, string name)
     {
-        var creator = new WorkspaceCreator(database.DataSource, harness.Tokens, harness.Events, dispatcher, harness.Options, harness.Time,
+        var creator = new WorkspaceCreator(database.DataSource, harness.Tokens, harness.Events, dispatcher, harness.Sealer, harness.Options, harness.Time,
             NullLogger<WorkspaceCreator>.Instance);
         var result = await creator.CreateAsync(new NewWorkspace(name, null, Runtimes.Default, 1, new Compute { Provider = "sim-east" }, 0, 0),
             null, CancellationToken.None);
