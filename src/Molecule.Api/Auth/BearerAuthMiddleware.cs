@@ -6,7 +6,10 @@ namespace Molecule.Api.Auth;
 /// <summary>
 /// Every route but <c>/healthz</c> and <c>/readyz</c> needs <c>Authorization: Bearer &lt;token&gt;</c>: an admin token, or
 /// a workspace token (stored hashed; revoked when its workspace is removed). No or unknown token → 401.
-/// Per-route rules (a workspace token only on its own workspace) are checked by the handlers.
+/// Per-route rules (a workspace token only on its own workspace) are checked by the handlers. It runs in the roles
+/// that serve the API only: a worker role's one caller is the Lambda Web Adapter inside the function, passing on the
+/// invoking service's event (Step Functions, EventBridge, CloudFormation), which carries no token — who may invoke the
+/// function is IAM's job.
 /// </summary>
 public sealed class BearerAuthMiddleware(RequestDelegate next, AdminTokens adminTokens, TokenStore workspaceTokens)
 {

@@ -35,6 +35,8 @@ public static class ServiceRegistration
             services.AddSingleton(AdminTokens.FromConfiguration(configuration, environment));
         }
 
+        services.AddSingleton(IdempotencyKeyConfiguration.Build(configuration, environment, settings.Role));
+
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(postgres.ConnectionString).Build());
         services.AddSingleton(sp => new DatabaseMigrator(postgres.ConnectionString, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
         services.AddSingleton<WorkspaceStore>();
@@ -49,6 +51,7 @@ public static class ServiceRegistration
 
         services.AddSingleton<StepContext>();
         services.AddSingleton<StepExecutor>();
+        services.AddSingleton<IStepExecutor>(sp => sp.GetRequiredService<StepExecutor>());
         services.AddSingleton<WorkspaceCreator>();
         services.AddSingleton<OperationStarter>();
         services.AddSingleton<OperationCompensation>();
@@ -56,20 +59,7 @@ public static class ServiceRegistration
         services.AddSingleton((configuration.GetSection(DeleteOptions.SectionName).Get<DeleteOptions>() ?? new DeleteOptions()).Validate());
         services.AddSingleton<WorkspaceDeleter>();
 
-        var dispatchMode = configuration["Molecule:Dispatch:Mode"] ?? "local";
-        if (dispatchMode != "local")
-        {
-            throw new InvalidOperationException($"Molecule:Dispatch:Mode '{dispatchMode}' is not supported by this build (local)");
-        }
-
-        services.AddSingleton<LocalOperationRunner>();
-        services.AddSingleton<IOperationDispatcher>(sp => sp.GetRequiredService<LocalOperationRunner>());
-        if (settings.Role != ServiceRoles.Migrate)
-        {
-            // the migrate role may start on an empty database (it is what fills it): nothing may read tables at start
-            services.AddHostedService(sp => sp.GetRequiredService<LocalOperationRunner>());
-        }
-
+        services.AddMoleculeDispatch(configuration, settings);
         services.AddMoleculeSweeps(configuration, settings);
         return services;
     }

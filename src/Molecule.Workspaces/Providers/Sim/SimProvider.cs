@@ -38,6 +38,11 @@ public sealed class SimProvider(
     public async Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
     {
         await EnterCallAsync(SimCall.Provision, ct);
+        return await OnStoreAsync(() => InsertAsync(spec, idempotencyToken, tags, ct), ct);
+    }
+
+    private async Task<string> InsertAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
+    {
         var allTags = new Dictionary<string, string>(tags, StringComparer.Ordinal) { [ProviderTags.Deployment] = deploymentId };
         var now = time.GetUtcNow();
 
@@ -79,6 +84,12 @@ public sealed class SimProvider(
         }
 
         await EnterCallAsync(SimCall.Describe, ct);
+        return await OnStoreAsync(() => ReadStatesAsync(instanceIds, ct), ct);
+    }
+
+    private async Task<IReadOnlyDictionary<string, InstanceState>> ReadStatesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        var result = new Dictionary<string, InstanceState>(StringComparer.Ordinal);
         const string sql = """
             SELECT instance_id,
                    CASE WHEN state = 'pending' AND running_at <= $3 THEN 'running' ELSE state END
@@ -113,7 +124,7 @@ public sealed class SimProvider(
 
         Calls.RecordTerminate(instanceIds);
         await EnterCallAsync(SimCall.Terminate, ct);
-        await MarkTerminatedAsync(instanceIds.Distinct().ToArray(), ct);
+        await OnStoreAsync(() => MarkTerminatedAsync(instanceIds.Distinct().ToArray(), ct), ct);
 
         // unknown and already-terminated ids count as terminated, as the contract says
         foreach (var id in instanceIds)
@@ -127,7 +138,7 @@ public sealed class SimProvider(
     public async Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct)
     {
         await EnterCallAsync(SimCall.List, ct);
-        return await ListAsync(onlyManaged: true, ct);
+        return await OnStoreAsync(() => ListAsync(onlyManaged: true, ct), ct);
     }
 
     /// <summary>Every instance of this provider that is not terminated, whatever its tags (the admin view).</summary>
@@ -219,6 +230,23 @@ public sealed class SimProvider(
         if (injected || (options.FailureRate > 0 && NextDouble() < options.FailureRate))
         {
             throw new ProviderException(name, ProviderErrorKind.Transient, $"simulated {call.ToString().ToLowerInvariant()} failure (503 ServiceUnavailable)");
+        }
+    }
+
+    /// <summary>
+    /// The simulated cloud keeps its state in Postgres; when that store fails (a failover, a restart) the caller must
+    /// see what a cloud's 5xx looks like — a transient provider error — never a database exception of its own
+    /// database, which it would take for its own failure (a delete answering 500 instead of 503 TERMINATE_PENDING).
+    /// </summary>
+    private async Task<T> OnStoreAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw new ProviderException(name, ProviderErrorKind.Transient, $"the simulated cloud's store is unavailable (503): {ex.Message}", ex);
         }
     }
 
