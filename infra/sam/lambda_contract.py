@@ -13,6 +13,7 @@ DynamoDB endpoints point at a closed local port (so no call can leave the machin
 """
 
 import argparse
+import base64
 import hashlib
 import http.client
 import http.server
@@ -34,12 +35,15 @@ ADMIN_TOKEN = "offline-check-admin-token"
 # put into the connection string SSM hands out (the test server trusts loopback and ignores it): no log line may show it
 DATABASE_PASSWORD = "offline-check-db-password-7f3a"
 SSM_PARAMETER = "/molecule/offline-check/postgres"
+IDEMPOTENCY_KEY_PARAMETER = "/molecule/offline-check/idempotency-key"
+IDEMPOTENCY_KEY = base64.b64encode(hashlib.sha256(b"offline-check-idempotency-key").digest()).decode()
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_PARAMETERS = {
     "DeploymentId": "offline-check",
     "SubnetIds": ["subnet-0offline00000000001"],
     "SecurityGroupIds": ["sg-0offline00000000001"],
     "DatabaseConnectionParameter": SSM_PARAMETER,
+    "IdempotencyKeyParameter": IDEMPOTENCY_KEY_PARAMETER,
     "AdminTokenSha256": hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
     "CorsAllowedOrigins": ["https://canvas.example.com"],
     "Ec2ImageId": "ami-0offline00000000001",
@@ -67,7 +71,7 @@ def free_port() -> int:
 
 # ------------------------------------------------------------------------------------------------ loopback stand-ins
 class FakeSsm(http.server.BaseHTTPRequestHandler):
-    """SSM's GetParameter (JSON 1.1): the one parameter, decrypted; ParameterNotFound otherwise."""
+    """SSM's GetParameter (JSON 1.1): the template's two parameters, decrypted; ParameterNotFound otherwise."""
 
     value = ""
     requests: list[dict] = []
@@ -75,8 +79,9 @@ class FakeSsm(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         FakeSsm.requests.append({"target": self.headers.get("X-Amz-Target"), **body})
-        if self.headers.get("X-Amz-Target") == "AmazonSSM.GetParameter" and body.get("Name") == SSM_PARAMETER:
-            self.answer(200, {"Parameter": {"Name": SSM_PARAMETER, "Type": "SecureString", "Value": FakeSsm.value, "Version": 1}})
+        values = {SSM_PARAMETER: FakeSsm.value, IDEMPOTENCY_KEY_PARAMETER: IDEMPOTENCY_KEY}
+        if self.headers.get("X-Amz-Target") == "AmazonSSM.GetParameter" and body.get("Name") in values:
+            self.answer(200, {"Parameter": {"Name": body["Name"], "Type": "SecureString", "Value": values[body["Name"]], "Version": 1}})
         else:
             self.answer(400, {"__type": "ParameterNotFound", "message": ""})
 
@@ -311,6 +316,7 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
         not_json = [line for line in fn.lines if line.strip() and not is_json_object(line)]
         report(not not_json, f"{name}: every stdout line is one JSON object (logs and metrics)", "\n".join(not_json[:5]))
         report(not any(DATABASE_PASSWORD in line for line in fn.lines), f"{name}: the database password is in no log line")
+        report(not any(IDEMPOTENCY_KEY in line for line in fn.lines), f"{name}: the idempotency key is in no log line")
 
 
 def in_scope(line: str, key: str, value: str) -> bool:
@@ -403,6 +409,8 @@ def main() -> int:
         run_function(template, resolver, name, args.artifacts / name, ssm_url, cfn_url, closed_url, overrides.get(name, {}), state)
     report(any(r.get("Name") == SSM_PARAMETER and r.get("WithDecryption") is True for r in FakeSsm.requests),
            "the connection string was read from SSM with decryption")
+    report(any(r.get("Name") == IDEMPOTENCY_KEY_PARAMETER and r.get("WithDecryption") is True for r in FakeSsm.requests),
+           "the api function read the idempotency key from SSM with decryption")
     cold_start(template, resolver, args.artifacts, args.jit, ssm_url, closed_url, args.cold_runs, state.get("workspace_id"),
                overrides.get("ApiFunction", {}))
     print(f"lambda contract: {'all passed' if not failures else f'{len(failures)} failed'}", flush=True)

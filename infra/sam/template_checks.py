@@ -251,9 +251,10 @@ def main(argv: list[str]) -> int:
         tags = [s for s in stmts if "ec2:CreateTags" in actions(s)]
         check(f"{name}: ec2:CreateTags only when launching",
               all(s.get("Condition", {}).get("StringEquals", {}).get("ec2:CreateAction") == "RunInstances" for s in tags))
-        ssm = [s for s in stmts if "ssm:GetParameter" in actions(s)]
-        check(f"{name}: ssm:GetParameter on the one parameter",
-              len(ssm) == 1 and "parameter${DatabaseConnectionParameter}" in json.dumps(ssm[0].get("Resource")), json.dumps(ssm))
+        ssm = [json.dumps(s.get("Resource")) for s in stmts if "ssm:GetParameter" in actions(s)]
+        wanted = ["parameter${DatabaseConnectionParameter}"] + (["parameter${IdempotencyKeyParameter}"] if name == "ApiFunction" else [])
+        check(f"{name}: ssm:GetParameter on exactly its parameters ({', '.join(w.split('$')[1] for w in wanted)})",
+              len(ssm) == len(wanted) and all(any(w in r for r in ssm) for w in wanted), json.dumps(ssm))
         passes = [s for s in stmts if "iam:PassRole" in actions(s)]
         check(f"{name}: iam:PassRole only of the box role, only to EC2",
               all("${Ec2InstanceRoleName}" in json.dumps(s.get("Resource")) and s.get("Condition") for s in passes)
@@ -270,7 +271,8 @@ def main(argv: list[str]) -> int:
     # ---- parameters and outputs
     params = template["Parameters"]
     for required in ("SubnetIds", "SecurityGroupIds", "DatabaseConnectionParameter", "DeploymentId", "Ec2ImageId", "Ec2InstanceType",
-                     "Ec2SubnetId", "Ec2SecurityGroupIds", "Ec2InstanceProfile", "AdminTokenSha256", "LambdaWebAdapterLayerArn"):
+                     "Ec2SubnetId", "Ec2SecurityGroupIds", "Ec2InstanceProfile", "AdminTokenSha256", "IdempotencyKeyParameter",
+                     "LambdaWebAdapterLayerArn"):
         check(f"parameter {required}", required in params)
     check("the admin token hash is NoEcho", params.get("AdminTokenSha256", {}).get("NoEcho") is True)
     # (the parameter's description shows the shape "Password=..." with no value)

@@ -12,6 +12,7 @@ var role = MoleculeSettings.From(builder.Configuration).Role;
 builder.Logging.AddMoleculeConsole(role);
 var database = DatabaseSettings.From(builder.Configuration);
 var postgres = await PostgresConnection.ResolveAsync(builder.Configuration, database, () => SsmParameterReader.Create(database), CancellationToken.None);
+await IdempotencyKeyConfiguration.LoadFromSsmAsync(builder.Configuration, role, () => SsmParameterReader.Create(database), CancellationToken.None);
 builder.Services.AddMolecule(builder.Configuration, builder.Environment, postgres);
 builder.Services.AddMoleculeCors(builder.Configuration);
 

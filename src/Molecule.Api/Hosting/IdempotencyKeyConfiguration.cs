@@ -7,12 +7,40 @@ namespace Molecule.Api.Hosting;
 /// <summary>
 /// The keys that seal workspace tokens in stored create answers: <c>Molecule:Idempotency:EncryptionKey</c> (base64 of 32
 /// random bytes, e.g. <c>openssl rand -base64 32</c>) seals and opens; <c>Molecule:Idempotency:PreviousEncryptionKeys:&lt;n&gt;</c>
-/// only open (keep a rotated-out key for a day, the answers' life). In Development with none configured a fixed
-/// development key is used; anywhere else a host that serves the API refuses to start without one.
+/// only open (keep a rotated-out key for a day, the answers' life). In AWS the key is an SSM SecureString named by
+/// <c>Molecule:Idempotency:EncryptionKeyParameter</c>, read once at start by the roles that serve the API. In
+/// Development with none configured a fixed development key is used; anywhere else a host that serves the API refuses
+/// to start without one.
 /// </summary>
 public static class IdempotencyKeyConfiguration
 {
     public const string Section = "Molecule:Idempotency";
+
+    /// <summary>
+    /// Puts the key named by <c>EncryptionKeyParameter</c> into configuration, read from SSM (roles serving the API only,
+    /// and only when no key is configured directly). A parameter that cannot be read refuses the start, naming it.
+    /// </summary>
+    public static async Task LoadFromSsmAsync(IConfigurationManager configuration, string role, Func<SsmParameterReader> ssm, CancellationToken ct)
+    {
+        var section = configuration.GetSection(Section);
+        if (!ServiceRoles.ServesApi(role) || !string.IsNullOrWhiteSpace(section["EncryptionKey"])
+            || section["EncryptionKeyParameter"] is not { Length: > 0 } parameter)
+        {
+            return;
+        }
+
+        string key;
+        try
+        {
+            key = await ssm().ReadSecretAsync(parameter, ct);
+        }
+        catch (Amazon.Runtime.AmazonClientException ex)
+        {
+            throw new InvalidOperationException($"SSM parameter '{parameter}' could not be read: {ex.Message}");
+        }
+
+        configuration[$"{Section}:EncryptionKey"] = key;
+    }
 
     public static IdempotencyTokenSealer Build(IConfiguration configuration, IHostEnvironment environment, string role)
     {
