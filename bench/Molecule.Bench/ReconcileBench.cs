@@ -32,7 +32,7 @@ public static class ReconcileBench
         var sim = new SimProvider(Provider, new SimProviderOptions { LatencyMs = latencyMs, BootSeconds = 0, DescribeLagSeconds = 0 }, Deployment, db, time);
         var stack = new BenchStack(db, Deployment, new OperationOptions(), sim);
         var options = new SweepOptions();
-        var reconciler = new InstanceReconciler(db, stack.Providers, stack.Starter, new OperationCompensation(stack.Context), stack.Operations,
+        var reconciler = new InstanceReconciler(db, stack.Providers, stack.Starter, new OperationCompensation(stack.Context),
             stack.Context.Events, stack.Runner, ReconcilerSettings.From(options), time, NullLogger<InstanceReconciler>.Instance);
 
         Console.WriteLine($"reconcile: {rows:N0} online workspaces with running boxes on one sim provider, {latencyMs} ms per describe call " +

@@ -24,7 +24,6 @@ public sealed class InstanceReconciler(
     ProviderRegistry providers,
     OperationStarter starter,
     OperationCompensation compensation,
-    OperationStore operations,
     EventStore events,
     IOperationDispatcher dispatcher,
     ReconcilerSettings settings,
@@ -112,13 +111,9 @@ public sealed class InstanceReconciler(
                 continue;
             }
 
-            var op = await operations.GetAsync(claimId, ct);
+            // the compensation re-reads the operation under lock: a walk may still be alive and commit meanwhile
             var error = $"claim expired; compensated by the {SweepName}";
-            if (op is not null && OperationState.IsActive(op.State))
-            {
-                await compensation.CompensateAsync(op, OperationState.RolledBack, EventTypes.OperationExpired, error, ct);
-            }
-            else
+            if (!await compensation.CompensateAsync(workspaceId, claimId, OperationState.RolledBack, EventTypes.OperationExpired, error, ct))
             {
                 await ReleaseOrphanClaimAsync(workspaceId, claimId, ct);
             }
@@ -133,7 +128,7 @@ public sealed class InstanceReconciler(
                 UPDATE workspaces
                    SET status = coalesce(prior_status, 'offline'), claim_id = NULL, claim_kind = NULL, claim_expires_at = NULL,
                        prior_status = NULL, version = version + 1, updated_at = $3
-                 WHERE id = $1 AND claim_id = $2
+                 WHERE id = $1 AND claim_id = $2 AND claim_expires_at < $3
                 RETURNING id, status
             )
             INSERT INTO structure_events (workspace_id, operation_id, event_type, payload, created_at)

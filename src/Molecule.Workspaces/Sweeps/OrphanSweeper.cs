@@ -137,13 +137,15 @@ public sealed class OrphanSweeper(
     /// <summary>(2) Queued boxes whose time has come: confirmed ones leave the queue, failed ones back off per row.</summary>
     private async Task DrainPendingTerminationsAsync(OrphanSweepTally tally, CancellationToken ct)
     {
-        IReadOnlyList<PendingTermination> due;
+        DuePage page;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            due = await pendingTerminations.ListDueAsync(conn, PendingPageSize, ct);
+            page = await pendingTerminations.ListDueAsync(conn, PendingPageSize, ct);
         }
 
+        var due = page.Due;
         tally.PendingDue += due.Count;
+        tally.PendingPostponed += page.Postponed;
         if (due.Count == 0)
         {
             return;
@@ -417,6 +419,7 @@ internal sealed class OrphanSweepTally
     public int PendingDue { get; set; }
     public int PendingTerminated { get; set; }
     public int PendingFailed { get; set; }
+    public int PendingPostponed { get; set; }
     public int InstancesListed { get; set; }
     public int LeaksFound { get; set; }
     public int Leaked { get; set; }
@@ -466,6 +469,7 @@ internal sealed class OrphanSweepTally
         new("pending_due", PendingDue),
         new("pending_terminated", PendingTerminated),
         new("pending_failed", PendingFailed),
+        new("pending_postponed", PendingPostponed),
         new("instances_listed", InstancesListed),
         new("leaks_found", LeaksFound),
         new("leak_failed", LeakFailed),

@@ -324,7 +324,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     }
 
     private InstanceReconciler Reconciler(bool observe, bool reconfirmWithinTick = true) => new(
-        database.DataSource, harness.Providers, harness.Starter, new OperationCompensation(harness.Context), harness.Operations,
+        database.DataSource, harness.Providers, harness.Starter, new OperationCompensation(harness.Context),
         harness.Events, harness.Dispatcher,
         new ReconcilerSettings(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick),
         harness.Time, NullLogger<InstanceReconciler>.Instance);
