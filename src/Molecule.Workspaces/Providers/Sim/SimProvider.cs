@@ -124,11 +124,7 @@ public sealed class SimProvider(
         return result;
     }
 
-    public async Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct)
-    {
-        await EnterCallAsync(SimCall.List, ct);
-        return await ListAsync(onlyManaged: true, ct);
-    }
+    public Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct) => ListAsync(onlyManaged: true, ct);
 
     /// <summary>Every instance of this provider that is not terminated, whatever its tags (the admin view).</summary>
     public Task<IReadOnlyList<ManagedInstance>> ListAllAsync(CancellationToken ct) => ListAsync(onlyManaged: false, ct);
@@ -177,6 +173,12 @@ public sealed class SimProvider(
             cmd.Parameters.Add(new NpgsqlParameter { Value = deploymentId });
             cmd.Parameters.Add(new NpgsqlParameter { Value = after });
             cmd.Parameters.Add(new NpgsqlParameter { Value = pageSize });
+            if (onlyManaged)
+            {
+                // a cloud's list pays its latency (and may fail) per page of 1000, as EC2's DescribeInstances does
+                await EnterCallAsync(SimCall.List, ct);
+            }
+
             var page = 0;
             await using (var reader = await cmd.ExecuteReaderAsync(ct))
             {
