@@ -5,13 +5,13 @@ namespace Molecule.Bench;
 /// <summary>Bulk seeding for the benchmarks, in set-based statements, then fresh statistics (as autovacuum would have them).</summary>
 internal static class BenchSeed
 {
-    /// <summary>N rows of one status, each naming a running box <c>i-{prefix}-{n}</c> of one sim provider, tagged for the deployment.</summary>
+    /// <summary>N rows of one status, each naming a running box of one sim provider (client token <c>{prefix}-{n}</c>; ids spread like real ones), tagged for the deployment.</summary>
     public static async Task RowsWithRunningBoxesAsync(NpgsqlDataSource db, string provider, string deployment, string status,
         int rows, DateTimeOffset at, CancellationToken ct, string prefix = "bench")
     {
         const string workspaceRows = """
             INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at, removed_at)
-            SELECT gen_random_uuid(), $6 || '-' || g, $5, 'agent', jsonb_build_object('provider', $1::text), 'i-' || $6 || '-' || g, $1, $3, $3,
+            SELECT gen_random_uuid(), $6 || '-' || g, $5, 'agent', jsonb_build_object('provider', $1::text), 'i-' || substr(md5($6 || '-' || g), 1, 17), $1, $3, $3,
                    CASE WHEN $5 = 'removed' THEN $3 END
               FROM generate_series(1, $4) AS g
             """;
@@ -20,13 +20,13 @@ internal static class BenchSeed
         await ExecuteAsync(db, "ANALYZE workspaces", ct);
     }
 
-    /// <summary>N running boxes <c>i-{prefix}-{n}</c> tagged for the deployment that no row names: row-gone leaks once past the grace.</summary>
+    /// <summary>N running boxes (client token <c>{prefix}-{n}</c>) tagged for the deployment that no row names: row-gone leaks once past the grace.</summary>
     public static async Task RunningBoxesAsync(NpgsqlDataSource db, string provider, string deployment, int count, DateTimeOffset launchedAt,
         string prefix, CancellationToken ct)
     {
         const string boxes = """
             INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
-            SELECT $1, 'i-' || $6 || '-' || g, $6 || '-' || g, 'sim.medium', 'running',
+            SELECT $1, 'i-' || substr(md5($6 || '-' || g), 1, 17), $6 || '-' || g, 'sim.medium', 'running',
                    jsonb_build_object('molecule:deployment', $2::text), $3, $3, $3
               FROM generate_series(1, $4) AS g
             """;

@@ -56,6 +56,7 @@ public static class OrphanSweepBench
         await BenchSeed.RunningBoxesAsync(db, Provider, Deployment, leaked, longAgo, "leak", ct);
         await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "removed", removed, longAgo, ct, prefix: "gone");
         Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
+        var onlineBoxes = await InstanceIdsAsync(db, "SELECT instance_id FROM workspaces WHERE status = 'online'", ct);
 
         var everListed = new HashSet<string>(StringComparer.Ordinal);
         var listedPerTick = new List<int>();
@@ -68,10 +69,10 @@ public static class OrphanSweepBench
             var listsBefore = sim.Calls.Count(SimCall.List);
             var result = await scheduler.RunTickAsync(ct);
             var (_, listed) = watched.NextTick();
-            everListed.UnionWith(listed.Where(id => id.StartsWith("i-live-", StringComparison.Ordinal)));
+            everListed.UnionWith(listed.Where(onlineBoxes.Contains));
             listedPerTick.Add(listed.Count);
             maxTick = result.Duration > maxTick ? result.Duration : maxTick;
-            reaped = await CountAsync(db, "SELECT count(*) FROM sim_instances WHERE instance_id LIKE 'i-leak-%' AND state = 'terminated'", ct);
+            reaped = await CountAsync(db, "SELECT count(*) FROM sim_instances WHERE client_token LIKE 'leak-%' AND state = 'terminated'", ct);
             cleared = await CountAsync(db, "SELECT count(*) FROM workspaces WHERE name LIKE 'gone-%' AND instance_id IS NULL", ct);
             fullPassTick ??= everListed.Count >= rows ? tick : null;
             allReapedTick ??= leaked > 0 && reaped == leaked ? tick : null;
@@ -90,6 +91,19 @@ public static class OrphanSweepBench
             $"reaped={reaped} all_leaks_reaped_by_tick={TickOf(leaked, allReapedTick)} " +
             $"removed_cleared={cleared} all_removed_cleared_by_tick={TickOf(removed, allClearedTick)}"));
         return 0;
+    }
+
+    private static async Task<HashSet<string>> InstanceIdsAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 
     private static async Task<long> CountAsync(NpgsqlDataSource db, string sql, CancellationToken ct)

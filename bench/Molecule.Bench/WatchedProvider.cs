@@ -42,14 +42,14 @@ internal sealed class WatchedProvider(IComputeProvider inner) : IComputeProvider
     public Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct) =>
         inner.TerminateAsync(instanceIds, ct);
 
-    public async Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct)
+    public async Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct)
     {
-        var instances = await inner.ListManagedAsync(ct);
-        foreach (var instance in instances)
+        var page = await inner.ListManagedAsync(pageToken, ct);
+        foreach (var instance in page.Instances)
         {
             listed.TryAdd(instance.InstanceId, 0);
         }
 
-        return instances;
+        return page;
     }
 }

@@ -36,12 +36,12 @@ public sealed class PendingTerminationStore(TimeProvider time)
     }
 
     /// <summary>
-    /// One bounded page of queued boxes whose next attempt is due, the longest-waiting first. A due box that a live
+    /// One bounded page of a provider's queued boxes whose next attempt is due, the longest-waiting first. A due box that a live
     /// row names is not returned: the statement itself re-checks ownership, so a box queued by mistake (or named
     /// again since) is never killed under its row; it is put back by <see cref="LiveOwnerRecheckAfter"/> with the
     /// reason in <c>last_error</c>, and counted in <see cref="DuePage.Postponed"/>.
     /// </summary>
-    public async Task<DuePage> ListDueAsync(NpgsqlConnection conn, int limit, CancellationToken ct)
+    public async Task<DuePage> ListDueAsync(NpgsqlConnection conn, string provider, int limit, CancellationToken ct)
     {
         const string sql = """
             WITH due AS (
@@ -50,7 +50,7 @@ public sealed class PendingTerminationStore(TimeProvider time)
                                 WHERE w.instance_provider = p.provider AND w.instance_id = p.instance_id
                                   AND w.status <> 'removed') AS named
                   FROM pending_terminations p
-                 WHERE p.next_attempt_at <= $1
+                 WHERE p.provider = $4 AND p.next_attempt_at <= $1
                  ORDER BY p.next_attempt_at, p.id
                  LIMIT $2
             ),
@@ -63,7 +63,7 @@ public sealed class PendingTerminationStore(TimeProvider time)
             SELECT id, provider, instance_id, workspace_id, reason, attempts, named FROM due
             """;
         var now = time.GetUtcNow();
-        await using var cmd = Command(conn, null, sql, Time(now), P(limit), Time(now + LiveOwnerRecheckAfter));
+        await using var cmd = Command(conn, null, sql, Time(now), P(limit), Time(now + LiveOwnerRecheckAfter), Text(provider));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var due = new List<PendingTermination>();
         var postponed = 0;

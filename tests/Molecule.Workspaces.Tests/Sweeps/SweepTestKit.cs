@@ -22,6 +22,14 @@ internal static class SweepTestKit
             providers ?? harness.Providers, new BatchTerminator(providers ?? harness.Providers, harness.Time),
             new DeploymentIdentity("test"), new SweepOptions(), harness.Time, NullLogger<OrphanSweeper>.Instance);
 
+    /// <summary>The reconciler's settings the tests use: the production windows, act mode, the re-confirm waited for inside the tick.</summary>
+    public static ReconcilerSettings ReconcilerSettings(bool observe = false, bool reconfirmWithinTick = true) =>
+        new(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick);
+
+    public static InstanceReconciler NewReconciler(this OperationHarness harness, ReconcilerSettings? settings = null, ProviderRegistry? providers = null) =>
+        new(harness.Database.DataSource, providers ?? harness.Providers, harness.Starter, new OperationCompensation(harness.Context),
+            harness.Events, harness.Dispatcher, settings ?? ReconcilerSettings(), harness.Time, NullLogger<InstanceReconciler>.Instance);
+
     /// <summary>Starts a box directly in the sim, tagged for the test deployment and, when given, a workspace and an operation.</summary>
     public static Task<string> ProvisionBoxAsync(this OperationHarness harness, SimProvider sim, Guid? workspaceId = null, Guid? operationId = null)
     {
@@ -107,7 +115,9 @@ internal sealed class InterceptingProvider(IComputeProvider inner) : IComputePro
 {
     public Func<IReadOnlyCollection<string>, Task>? BeforeTerminate { get; set; }
 
-    public Func<CancellationToken, Task<IReadOnlyList<ManagedInstance>>>? ListOverride { get; set; }
+    public Func<IReadOnlyCollection<string>, CancellationToken, Task>? BeforeDescribe { get; set; }
+
+    public Func<string?, CancellationToken, Task<ManagedInstancePage>>? ListOverride { get; set; }
 
     public string Name => inner.Name;
 
@@ -116,8 +126,15 @@ internal sealed class InterceptingProvider(IComputeProvider inner) : IComputePro
     public Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
         inner.ProvisionAsync(spec, idempotencyToken, tags, ct);
 
-    public Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct) =>
-        inner.DescribeAsync(instanceIds, ct);
+    public async Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        if (BeforeDescribe is { } before)
+        {
+            await before(instanceIds, ct);
+        }
+
+        return await inner.DescribeAsync(instanceIds, ct);
+    }
 
     public async Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
     {
@@ -129,8 +146,8 @@ internal sealed class InterceptingProvider(IComputeProvider inner) : IComputePro
         return await inner.TerminateAsync(instanceIds, ct);
     }
 
-    public Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct) =>
-        ListOverride?.Invoke(ct) ?? inner.ListManagedAsync(ct);
+    public Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct) =>
+        ListOverride?.Invoke(pageToken, ct) ?? inner.ListManagedAsync(pageToken, ct);
 }
 
 /// <summary>
