@@ -49,7 +49,7 @@ public sealed class OrphanSweeper : ISweep
         locks = new SweepLockStore(db, time, logger);
         removedRows = new RemovedRowsPass(store, workspaces, terminator, progress, time);
         queue = new PendingTerminationPass(db, pendingTerminations, store, terminator, time);
-        leaks = new LeakPass(store, terminator, progress, events, deployment, options, time, logger);
+        leaks = new LeakPass(store, new LeakReaper(terminator, events, logger), progress, deployment, options, time, logger);
         idempotencyPurge = new IdempotencyPurgePass(store, time);
     }
 

@@ -84,6 +84,38 @@ internal static class SweepTestKit
             """, provider, prefix, now, count);
     }
 
+    /// <summary>
+    /// <paramref name="count"/> unclaimed online workspaces of <paramref name="provider"/>, each over a running box, last
+    /// changed an hour ago (past the reconcile grace); returns their ids in id order, the order the reconciler walks them.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Guid Id, string InstanceId)>> SeedOnlineRowsWithBoxesAsync(this OperationHarness harness, int count,
+        string provider, string prefix)
+    {
+        var longAgo = harness.Time.GetUtcNow().AddHours(-1);
+        await harness.Database.ExecuteAsync("""
+            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
+            SELECT $1, 'i-' || $2 || '-' || g, $2 || '-' || g, 'sim.medium', 'running',
+                   jsonb_build_object('molecule:deployment', 'test'), $3, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, longAgo, count);
+        await harness.Database.ExecuteAsync("""
+            INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at)
+            SELECT gen_random_uuid(), $2 || '-' || g, 'online', 'agent', jsonb_build_object('provider', $1),
+                   'i-' || $2 || '-' || g, $1, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, longAgo, count);
+        var rows = new List<(Guid, string)>();
+        await using var cmd = harness.Database.DataSource.CreateCommand("SELECT id, instance_id FROM workspaces WHERE name LIKE $1 || '-%' ORDER BY id");
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = prefix });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetGuid(0), reader.GetString(1)));
+        }
+
+        return rows;
+    }
+
     /// <summary>Removed rows that still name a box.</summary>
     public static Task<long> RemovedRowsWithBoxAsync(this OperationHarness harness) =>
         harness.Database.ScalarAsync<long>("SELECT count(*) FROM workspaces WHERE status = 'removed' AND instance_id IS NOT NULL");

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Store;
@@ -14,8 +12,8 @@ namespace Molecule.Workspaces.Sweeps.Orphans;
 /// one lap of the list and <see cref="LeaksPerProviderPerTick"/> reaps per tick. A failed list call skips the provider
 /// for this tick (nothing is concluded from a partial answer).
 /// </summary>
-internal sealed class LeakPass(OrphanSweepStore store, BatchTerminator terminator, SweepProgressStore progress, EventStore events,
-    DeploymentIdentity deployment, SweepOptions options, TimeProvider time, ILogger logger)
+internal sealed class LeakPass(OrphanSweepStore store, LeakReaper reaper, SweepProgressStore progress, DeploymentIdentity deployment,
+    SweepOptions options, TimeProvider time, ILogger logger)
 {
     public const string PassName = "row_gone_leaks";
 
@@ -98,42 +96,6 @@ internal sealed class LeakPass(OrphanSweepStore store, BatchTerminator terminato
         return now - box.LaunchedAt >= options.LeakGrace;
     }
 
-    private async Task ReapAsync(IComputeProvider provider, IReadOnlyList<ManagedInstance> leaks, OrphanSweepTally tally, SemaphoreSlim slots, CancellationToken ct)
-    {
-        try
-        {
-            await TerminateLeaksAsync(provider, leaks, tally, ct);
-        }
-        finally
-        {
-            slots.Release();
-        }
-    }
-
-    private async Task TerminateLeaksAsync(IComputeProvider provider, IReadOnlyList<ManagedInstance> leaks, OrphanSweepTally tally, CancellationToken ct)
-    {
-        tally.Add(OrphanCount.LeaksFound, leaks.Count);
-        var boxes = leaks.ToDictionary(b => new BoxRef(TagGuid(b, ProviderTags.WorkspaceId), provider.Name, b.InstanceId));
-        var results = await terminator.TerminateAsync(boxes.Keys, ct);
-        foreach (var (box, instance) in results.Where(r => r.Terminated).Select(r => (r.Box, boxes[r.Box])))
-        {
-            tally.Add(OrphanCount.Leaked);
-            await events.AppendAsync(box.WorkspaceId, TaggedOperation(instance), EventTypes.LeakReaped, new JsonObject
-            {
-                ["instance_id"] = box.InstanceId,
-                ["provider"] = box.Provider,
-                ["launched_at"] = instance.LaunchedAt,
-                ["workspace_id"] = instance.Tags.GetValueOrDefault(ProviderTags.WorkspaceId),
-                ["operation_id"] = instance.Tags.GetValueOrDefault(ProviderTags.OperationId),
-                ["state"] = instance.State.ToWire(),
-            }, CancellationToken.None);
-            logger.LogWarning("reaped leaked instance {instance_id} on {provider}, launched {launched_at}, tagged for workspace {workspace_id}",
-                box.InstanceId, box.Provider, instance.LaunchedAt, box.WorkspaceId);
-        }
-
-        tally.Add(OrphanCount.LeakFailed, tally.RecordFailures(results));
-    }
-
     /// <summary>One page of the provider's tagged boxes, or null when the call has no clean answer: then nothing is concluded this tick.</summary>
     private async Task<ManagedInstancePage?> ListPageAsync(IComputeProvider provider, string? token, OrphanSweepTally tally, CancellationToken ct)
     {
@@ -158,8 +120,17 @@ internal sealed class LeakPass(OrphanSweepStore store, BatchTerminator terminato
         }
     }
 
-    private static Guid? TaggedOperation(ManagedInstance box) => TagGuid(box, ProviderTags.OperationId);
+    private async Task ReapAsync(IComputeProvider provider, IReadOnlyList<ManagedInstance> leaks, OrphanSweepTally tally, SemaphoreSlim slots, CancellationToken ct)
+    {
+        try
+        {
+            await reaper.ReapAsync(provider, leaks, tally, ct);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
 
-    private static Guid? TagGuid(ManagedInstance box, string tag) =>
-        box.Tags.TryGetValue(tag, out var value) && Guid.TryParse(value, out var id) ? id : null;
+    private static Guid? TaggedOperation(ManagedInstance box) => LeakReaper.TagGuid(box, ProviderTags.OperationId);
 }
