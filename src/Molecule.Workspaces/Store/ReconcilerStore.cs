@@ -176,7 +176,7 @@ public sealed class ReconcilerStore(NpgsqlDataSource db, TimeProvider time)
             SELECT id FROM workspaces
              WHERE status = 'offline' AND claim_id IS NULL AND runtime <> 'external'
                -- a provider whose brake tripped this tick heals nothing until a tick finds it healthy again
-               AND NOT (coalesce(instance_provider, compute->>'provider') = ANY($1))
+               AND NOT (coalesce(instance_provider, compute->>'provider', '') = ANY($1))
              ORDER BY updated_at, id
              LIMIT $2
             """;

@@ -36,9 +36,9 @@ public sealed class SweepLockTests(TestDatabase database) : IClassFixture<TestDa
         var lease = (await locks.TryAcquireAsync("connection-dies", CancellationToken.None))!;
 
         await database.ExecuteAsync("SELECT pg_terminate_backend($1)", lease.ProcessId);
-        var taken = await locks.TryAcquireAsync("connection-dies", CancellationToken.None);
         time.Advance(SweepLockStore.ProbeInterval);
         await WaitUntilAsync(() => lease.Lost.IsCancellationRequested);
+        var taken = await locks.TryAcquireAsync("connection-dies", CancellationToken.None);
 
         Assert.NotNull(taken);
         Assert.True(lease.Lost.IsCancellationRequested);

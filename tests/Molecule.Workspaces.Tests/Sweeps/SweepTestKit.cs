@@ -22,9 +22,16 @@ internal static class SweepTestKit
             providers ?? harness.Providers, new BatchTerminator(providers ?? harness.Providers, harness.Time),
             new DeploymentIdentity("test"), new SweepOptions(), harness.Time, NullLogger<OrphanSweeper>.Instance);
 
-    /// <summary>The reconciler's settings the tests use: the production windows, act mode, the re-confirm waited for inside the tick.</summary>
+    /// <summary>
+    /// The reconciler's settings the tests use: the production windows, act mode, the re-confirm waited for inside the
+    /// tick. The tick budget is an hour: a test's driver steps the fake clock whenever the work is not done yet, much
+    /// faster than a loaded machine runs its statements, and the budget's share for new pages must never cut a test's walk.
+    /// </summary>
     public static ReconcilerSettings ReconcilerSettings(bool observe = false, bool reconfirmWithinTick = true) =>
-        new(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick);
+        new(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick)
+        {
+            TickBudget = TimeSpan.FromHours(1),
+        };
 
     public static InstanceReconciler NewReconciler(this OperationHarness harness, ReconcilerSettings? settings = null, ProviderRegistry? providers = null) =>
         new(harness.Database.DataSource, providers ?? harness.Providers, harness.Starter, new OperationCompensation(harness.Context),
