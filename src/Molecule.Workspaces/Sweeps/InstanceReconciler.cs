@@ -13,7 +13,7 @@ namespace Molecule.Workspaces.Sweeps;
 /// process holding it → the tick is skipped and says so), runs its passes in order, each on its own — an unexpected
 /// failure in one is logged and counted and the next still runs:
 /// expired claims compensated (<see cref="ExpiredClaimPass"/>), lost hand-offs repaired (<see cref="OutboxRepairPass"/>),
-/// operations that lost their claim and their walk finished (<see cref="AbandonedOperationPass"/>) — all three in both
+/// operations that lost their claim and whose walk died (<see cref="AbandonedOperationPass"/>) — all three in both
 /// modes —, then the liveness decisions, which observe mode only records: online rows checked against every provider
 /// at once, marked offline on a re-confirmed "not running" behind the mass-failure brake (<see cref="LivenessPass"/>),
 /// and offline rows healed within their budget (<see cref="HealPass"/>). Never touches claimed, external, paused or
