@@ -2,7 +2,7 @@
 # Developer / CI entry point.
 #
 #   infra/dev.sh run [app args]   local Postgres + the API (sim providers) on http://127.0.0.1:8080
-#   infra/dev.sh test [args]      local Postgres + every test (.NET, then infra/checks via npm);
+#   infra/dev.sh test [args]      local Postgres + every test (npm ci in infra/checks, .NET, then npm test there);
 #                                 with args (e.g. --filter Name~Claim) only `dotnet test <args>`, a focused run
 #   infra/dev.sh bench CMD [args] local Postgres + a benchmark (bench/Molecule.Bench), e.g. orphan-sweep --rows 10000
 #   infra/dev.sh stop             stop this repo's local Postgres cluster
@@ -96,19 +96,37 @@ ensure_scratch_server() {
   fi
 }
 
+# infra/checks' node packages (exact versions from its lockfile) go in before any test: the .NET tests spawn node
+# (the state machine in aws-local-stepfunctions, dynalite for the dispatcher). No node means no test run at all.
+# A focused run (second argument non-zero) reinstalls only when the lockfile changed since the last install.
+install_checks() {
+  need node "install Node.js 20 or later: the tests run the state machine and a DynamoDB emulator in node"
+  need npm "install npm with Node.js"
+  local lock=infra/checks/package-lock.json installed=infra/checks/node_modules/.package-lock.json
+  if (($2)) && [[ -f "$installed" && ! "$lock" -nt "$installed" ]]; then
+    return 0
+  fi
+  echo "[test] infra/checks: npm ci   (log: $1)"
+  (cd infra/checks && npm ci --no-audit --no-fund) </dev/null >"$1" 2>&1 || {
+    cat "$1" >&2
+    echo "ERROR: npm ci in infra/checks failed; the tests need its packages" >&2
+    exit 1
+  }
+}
+
 cmd_test() {
   need dotnet "install the .NET 10 SDK"
   ensure_scratch_server
   echo "[test] ConnectionStrings__Postgres=$ConnectionStrings__Postgres"
   echo "[test] MOLECULE_TEST_POSTGRES=$MOLECULE_TEST_POSTGRES"
+  local logdir="$REPO_ROOT/.local/logs" failed_steps=()
+  mkdir -p "$logdir"
+  install_checks "$logdir/npm-ci.log" "$#"
   if (($#)); then
     # a focused run while developing: only the .NET tests the arguments select, none of the other checks
     echo "[test] focused run: dotnet test Molecule.Serverless.sln -c Release $*"
     exec dotnet test Molecule.Serverless.sln -c Release "$@" </dev/null
   fi
-
-  local logdir="$REPO_ROOT/.local/logs" failed_steps=()
-  mkdir -p "$logdir"
 
   # ---- .NET
   local dlog="$logdir/dotnet-test.log" drc=0
@@ -117,28 +135,20 @@ cmd_test() {
   # with pipefail, drc is dotnet's status (tee does not fail)
   ((drc == 0)) || failed_steps+=("dotnet test (exit $drc)")
 
-  # ---- infra/checks (node)
-  if [[ -f infra/checks/package.json ]]; then
-    need npm "install Node.js 20 with npm"
-    local nlog="$logdir/npm-checks.log" nrc=0
-    echo "[test] infra/checks: npm install + npm test   (log: $nlog)"
-    (
-      cd infra/checks
-      if [[ -f package-lock.json || -f npm-shrinkwrap.json ]]; then
-        npm ci --no-audit --no-fund
-      else
-        npm install --no-audit --no-fund
-      fi
-      npm test
-    ) </dev/null 2>&1 | tee "$nlog" || nrc=$?
-    ((nrc == 0)) || failed_steps+=("infra/checks npm (exit $nrc)")
-  fi
+  # ---- infra/checks (node): the state machine checks
+  local nlog="$logdir/npm-checks.log" nrc=0
+  echo "[test] infra/checks: npm test   (log: $nlog)"
+  (cd infra/checks && npm test) </dev/null 2>&1 | tee "$nlog" || nrc=$?
+  ((nrc == 0)) || failed_steps+=("infra/checks npm test (exit $nrc)")
 
-  # ---- summary
-  local p f s n
+  # ---- summary (node's test runner closes with "# pass N" and "# fail N")
+  local p f s n np nf
   read -r p f s n < <(sum_dotnet_results "$dlog")
+  np="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$nlog" | tail -n 1)"
+  nf="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$nlog" | tail -n 1)"
+  p=$((p + ${np:-0})) f=$((f + ${nf:-0}))
   echo
-  echo "[test] dotnet: $n test project(s) reported results"
+  echo "[test] dotnet: $n test project(s) reported results; infra/checks: ${np:-0} passed, ${nf:-0} failed"
   if ((${#failed_steps[@]})); then
     printf '[test] FAILED step: %s\n' "${failed_steps[@]}"
   fi

@@ -21,7 +21,8 @@ internal sealed class BenchStack
             Providers, options, new DeploymentIdentity(deployment), time, NullLogger<OperationStep>.Instance);
         Runner = new LocalOperationRunner(new StepExecutor(Context), Operations, options, time, NullLogger<LocalOperationRunner>.Instance);
         Starter = new OperationStarter(Context.Claims, new WorkspaceStore(db, time), Operations, Runner, options, time, NullLogger<OperationStarter>.Instance);
-        Creator = new WorkspaceCreator(db, new TokenStore(db, time), Context.Events, Runner, options, time, NullLogger<WorkspaceCreator>.Instance);
+        Creator = new WorkspaceCreator(db, new TokenStore(db, time), Context.Events, Runner,
+            new IdempotencyTokenSealer([System.Security.Cryptography.RandomNumberGenerator.GetBytes(IdempotencyTokenSealer.KeyBytes)]), options, time, NullLogger<WorkspaceCreator>.Instance);
     }
 
     public ProviderRegistry Providers { get; }

@@ -1,3 +1,4 @@
+using Molecule.Api.Hosting;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Store;
 
@@ -6,15 +7,17 @@ namespace Molecule.Api.Auth;
 /// <summary>
 /// Every route but <c>/healthz</c> and <c>/readyz</c> needs <c>Authorization: Bearer &lt;token&gt;</c>: an admin token, or
 /// a workspace token (stored hashed; revoked when its workspace is removed). No or unknown token → 401.
-/// Per-route rules (a workspace token only on its own workspace) are checked by the handlers.
+/// Per-route rules (a workspace token only on its own workspace) are checked by the handlers. In worker roles
+/// <c>/internal/*</c> is open too: the Lambda Web Adapter calls it from inside the function with the invoking
+/// service's event (Step Functions, EventBridge), which carries no token; only the function's invokers reach it.
 /// </summary>
-public sealed class BearerAuthMiddleware(RequestDelegate next, AdminTokens adminTokens, TokenStore workspaceTokens)
+public sealed class BearerAuthMiddleware(RequestDelegate next, AdminTokens adminTokens, TokenStore workspaceTokens, MoleculeSettings settings)
 {
     private const int MaxTokenLength = 512;
 
     public async Task InvokeAsync(HttpContext http)
     {
-        if (IsOpen(http.Request.Path))
+        if (IsOpen(http.Request.Path) || (ServiceRoles.IsWorker(settings.Role) && http.Request.Path.StartsWithSegments("/internal")))
         {
             await next(http);
             return;

@@ -39,7 +39,7 @@ public static class DeleteWorkspaceEndpoint
             }
         }
 
-        var result = await deleter.DeleteAsync(workspaceId, confirm == "true", confirmName, http.RequestAborted);
+        var result = await deleter.DeleteAsync(workspaceId, confirm == "true", confirmName, mayCascade: http.Caller().IsAdmin, http.RequestAborted);
         switch (result.Outcome)
         {
             case DeleteOutcome.Removed:
@@ -57,6 +57,8 @@ public static class DeleteWorkspaceEndpoint
                         ["children"] = new JsonArray(result.Children.Select(c => (JsonNode)new JsonObject { ["id"] = c.Id, ["name"] = c.Name }).ToArray()),
                         ["children_count"] = result.ChildrenCount,
                     });
+            case DeleteOutcome.CascadeForbidden:
+                return Problems.Forbidden("The workspace has live descendants; a workspace token may delete only its own workspace.");
             default:
                 http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Problems.Of(503, "TERMINATE_PENDING", "The workspace is removed, but some boxes could not be terminated yet; the orphan sweeper will.", null,

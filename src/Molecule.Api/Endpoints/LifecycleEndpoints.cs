@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Molecule.Api.Auth;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Operations;
@@ -71,6 +72,12 @@ public static class LifecycleEndpoints
         {
             return Problems.Of(409, "DESCENDANTS", $"The workspace has live descendants; send ?cascade=true to {kind} them too.", null,
                 new JsonObject { ["children_count"] = descendants.Count });
+        }
+
+        if (descendants.Count > 0 && !http.Caller().IsAdmin)
+        {
+            // a workspace token acts on its own workspace only; the cascade would reach others
+            return Problems.Forbidden($"A workspace token may {kind} only its own workspace, not its descendants.");
         }
 
         if (descendants.Count > MaxCascade)

@@ -47,17 +47,31 @@ public static class OperationEndpoints
         ["finished_at"] = op.FinishedAt,
     };
 
-    /// <summary>A Step Functions execution's console page; null for the local runner's executions.</summary>
+    /// <summary>
+    /// The Step Functions console page of an execution, for an execution id that is a Step Functions execution ARN
+    /// (<c>arn:&lt;partition&gt;:states:&lt;region&gt;:&lt;account&gt;:execution:&lt;state machine&gt;:&lt;name&gt;</c>); null for
+    /// the local runner's executions and anything else.
+    /// </summary>
     public static string? ConsoleUrl(string? executionArn)
     {
-        // arn:aws:states:<region>:<account>:execution:<state machine>:<name>
         var parts = executionArn?.Split(':');
-        if (parts is not { Length: >= 8 } || parts[0] != "arn" || parts[2] != "states")
+        if (parts is not { Length: 8 } || parts[0] != "arn" || parts[2] != "states" || parts[5] != "execution"
+            || !parts[3].All(c => char.IsAsciiLetterOrDigit(c) || c == '-') || parts[3].Length == 0)
         {
             return null;
         }
 
         var region = parts[3];
-        return $"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{Uri.EscapeDataString(executionArn!)}";
+        var console = parts[1] switch
+        {
+            "aws" => $"https://{region}.console.aws.amazon.com",
+            "aws-cn" => "https://console.amazonaws.cn",
+            "aws-us-gov" => "https://console.amazonaws-us-gov.com",
+            _ => null,
+        };
+
+        // the ARN as it is, as the console's own links have it; a character a URL cannot carry is escaped within its part
+        var arn = string.Join(':', parts.Select(Uri.EscapeDataString));
+        return console is null ? null : $"{console}/states/home?region={region}#/v2/executions/details/{arn}";
     }
 }

@@ -12,6 +12,8 @@ namespace Molecule.Api.Endpoints;
 /// </summary>
 public static class PatchWorkspaceEndpoint
 {
+    private static readonly string[] PatchableFields = ["name", "x", "y", "collapsed", "compute", "confirm_data_loss"];
+
     public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
     {
         if (!WorkspaceAccess.TryParseId(id, out var workspaceId, out var idProblem))
@@ -34,6 +36,12 @@ public static class PatchWorkspaceEndpoint
         if (problem is not null)
         {
             return problem;
+        }
+
+        // a null would mean "clear", which none of these fields can be; answering 200 for it would bump the version for nothing
+        if (PatchableFields.FirstOrDefault(f => body!.TryGetPropertyValue(f, out var value) && value is null) is { } nulled)
+        {
+            return Problems.Validation($"{nulled} cannot be null");
         }
 
         if (!Fields.TryString(body!, "name", 1, 200, out var name, out var error)
@@ -76,18 +84,12 @@ public static class PatchWorkspaceEndpoint
         var patch = new WorkspacePatch(name, x, y, collapsed);
         if (targetProvider is not null && (targetProvider != workspace!.Compute.Provider || workspace.ClaimId is not null))
         {
-            // the switch first, with the If-Match check inside its claim: a PATCH that loses changes nothing at all
-            var switched = await SwitchProviderEndpoint.StartAsync(workspace!, targetProvider, confirmDataLoss ?? false, expectedVersion,
+            // one statement claims, checks If-Match and writes the other fields: the PATCH applies whole or not at all
+            return await SwitchProviderEndpoint.StartAsync(workspace!, targetProvider, confirmDataLoss ?? false, expectedVersion, patch,
                 starter, http.RequestAborted);
-            if (switched is IStatusCodeHttpResult { StatusCode: StatusCodes.Status202Accepted } && !patch.IsEmpty)
-            {
-                await workspaces.PatchAsync(workspaceId, patch, expectedVersion: null, http.RequestAborted);
-            }
-
-            return switched;
         }
 
-        var result = await workspaces.PatchAsync(workspaceId, new WorkspacePatch(name, x, y, collapsed), expectedVersion, http.RequestAborted);
+        var result = await workspaces.PatchAsync(workspaceId, patch, expectedVersion, http.RequestAborted);
         switch (result.Outcome)
         {
             case PatchOutcome.Updated:

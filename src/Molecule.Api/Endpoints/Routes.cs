@@ -9,6 +9,19 @@ public static class Routes
     {
         app.MapGet("/healthz", ServiceEndpoints.Healthz);
         app.MapGet("/readyz", ServiceEndpoints.ReadyzAsync);
+
+        // worker entry points: never in the api or all roles
+        if (ServiceRoles.ServesSteps(settings.Role))
+        {
+            app.MapPost("/internal/steps", StepEndpoint.HandleAsync);
+        }
+
+        if (ServiceRoles.ServesSweepTicks(settings.Role))
+        {
+            app.MapPost("/internal/sweeps/orphans", SweepTickEndpoints.OrphansAsync);
+            app.MapPost("/internal/sweeps/reconcile", SweepTickEndpoints.ReconcileAsync);
+        }
+
         if (!ServiceRoles.ServesApi(settings.Role))
         {
             return;

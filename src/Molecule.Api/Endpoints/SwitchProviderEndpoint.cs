@@ -42,12 +42,15 @@ public static class SwitchProviderEndpoint
             return accessProblem;
         }
 
-        return await StartAsync(workspace!, target, confirm ?? false, expectedVersion: null, starter, http.RequestAborted);
+        return await StartAsync(workspace!, target, confirm ?? false, expectedVersion: null, patch: null, starter, http.RequestAborted);
     }
 
-    /// <summary>The switch itself, shared with <c>PATCH</c> of <c>compute.provider</c>: the same guards, the same answers.</summary>
+    /// <summary>
+    /// The switch itself, shared with <c>PATCH</c> of <c>compute.provider</c>: the same guards, the same answers. A
+    /// PATCH's other fields (<paramref name="patch"/>) are written by the claim statement, so they apply only with it.
+    /// </summary>
     public static async Task<IResult> StartAsync(Workspace workspace, string target, bool confirmDataLoss, int? expectedVersion,
-        OperationStarter starter, CancellationToken ct)
+        WorkspacePatch? patch, OperationStarter starter, CancellationToken ct)
     {
         if (workspace.IsExternal)
         {
@@ -73,7 +76,8 @@ public static class SwitchProviderEndpoint
 
         var result = await starter.StartAsync(new StartRequest(
             workspace.Id, OperationKind.SwitchProvider, "api",
-            ExpectedProvider: workspace.Compute.Provider, TargetProvider: target, ExpectedVersion: expectedVersion), ct);
+            ExpectedProvider: workspace.Compute.Provider, TargetProvider: target, ExpectedVersion: expectedVersion,
+            Patch: patch is { IsEmpty: false } ? patch : null), ct);
         if (result.Outcome != StartOutcome.Started)
         {
             return StartProblems.For(result);

@@ -9,23 +9,24 @@ public sealed class MoleculeSettings
     /// <summary>The provider new workspaces use when the request names none. <value>The default is <c>sim-east</c>.</value></summary>
     public string DefaultProvider { get; set; } = "sim-east";
 
-    /// <summary><c>all</c> locally; <c>api</c>, <c>steps</c> or <c>sweeps</c> per Lambda function in AWS. <value>The default is <c>all</c>.</value></summary>
+    /// <summary>
+    /// What this process serves (<see cref="ServiceRoles"/>): <c>all</c> locally; <c>api</c>, <c>steps</c>,
+    /// <c>sweeps</c> or <c>migrate</c> per Lambda function in AWS. <value>The default is <c>all</c>.</value>
+    /// </summary>
     public string Role { get; set; } = ServiceRoles.All;
 
     /// <summary>Apply migrations before serving. True locally; in AWS the <c>migrate</c> custom resource does it on deploy.</summary>
     public bool MigrateOnStart { get; set; } = true;
-}
 
-/// <summary>The values of <c>Molecule:Role</c>.</summary>
-public static class ServiceRoles
-{
-    public const string All = "all";
-    public const string Api = "api";
-    public const string Steps = "steps";
-    public const string Sweeps = "sweeps";
+    /// <summary>Refuses, at start-up, a role this build does not know: a typo must not start a process that serves nothing.</summary>
+    public MoleculeSettings Validate()
+    {
+        if (!ServiceRoles.Known.Contains(Role))
+        {
+            throw new InvalidOperationException(
+                $"Molecule:Role '{Role}' is not a role; use one of: {string.Join(", ", ServiceRoles.Known)}");
+        }
 
-    public static bool ServesApi(string role) => role is All or Api;
-
-    /// <summary>Worker entry points (<c>/internal/*</c>) exist only in worker roles: the public API never serves them.</summary>
-    public static bool ServesInternal(string role) => role is Steps or Sweeps;
+        return this;
+    }
 }

@@ -13,7 +13,7 @@ public static class ServiceRegistration
 {
     public static IServiceCollection AddMolecule(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var settings = configuration.GetSection("Molecule").Get<MoleculeSettings>() ?? new MoleculeSettings();
+        var settings = (configuration.GetSection("Molecule").Get<MoleculeSettings>() ?? new MoleculeSettings()).Validate();
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (infra/dev.sh run sets it for you)");
 
@@ -22,6 +22,7 @@ public static class ServiceRegistration
         services.AddSingleton(new DeploymentIdentity(settings.DeploymentId));
         services.AddSingleton(configuration.GetSection("Molecule:Operations").Get<OperationOptions>() ?? new OperationOptions());
         services.AddSingleton(AdminTokens.FromConfiguration(configuration, environment));
+        services.AddSingleton(IdempotencyKeyConfiguration.Build(configuration, environment, settings.Role));
 
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         services.AddSingleton(sp => new DatabaseMigrator(connectionString, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
@@ -37,21 +38,14 @@ public static class ServiceRegistration
 
         services.AddSingleton<StepContext>();
         services.AddSingleton<StepExecutor>();
+        services.AddSingleton<IStepExecutor>(sp => sp.GetRequiredService<StepExecutor>());
         services.AddSingleton<WorkspaceCreator>();
         services.AddSingleton<OperationStarter>();
         services.AddSingleton<OperationCompensation>();
         services.AddSingleton<BatchTerminator>();
         services.AddSingleton<WorkspaceDeleter>();
 
-        var dispatchMode = configuration["Molecule:Dispatch:Mode"] ?? "local";
-        if (dispatchMode != "local")
-        {
-            throw new InvalidOperationException($"Molecule:Dispatch:Mode '{dispatchMode}' is not supported by this build (local)");
-        }
-
-        services.AddSingleton<LocalOperationRunner>();
-        services.AddSingleton<IOperationDispatcher>(sp => sp.GetRequiredService<LocalOperationRunner>());
-        services.AddHostedService(sp => sp.GetRequiredService<LocalOperationRunner>());
+        services.AddMoleculeDispatch(configuration, settings);
         services.AddMoleculeSweeps(configuration, settings);
         return services;
     }

@@ -20,8 +20,11 @@ public static class SweepRegistration
         services.AddSingleton<InstanceReconciler>();
         services.AddSingleton<ISweep>(sp => sp.GetRequiredService<InstanceReconciler>());
 
-        // the sweeps are registered in every role (a worker endpoint may run one tick), but only these roles tick on their own
-        if (settings.Role is ServiceRoles.All or ServiceRoles.Sweeps)
+        // the sweeps are registered in every role; only the local all-in-one process ticks them on timers. In AWS an
+        // EventBridge schedule drives each tick (role sweeps, one POST /internal/sweeps/... per tick), so a warm
+        // Lambda container never sweeps on its own between invocations
+        services.AddSingleton<OnDemandSweepTicks>();
+        if (ServiceRoles.RunsInProcessWork(settings.Role))
         {
             services.AddHostedService<SweepHostedService>();
         }

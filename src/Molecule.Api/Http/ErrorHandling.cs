@@ -1,13 +1,20 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
+using Molecule.Workspaces.Store;
 
 namespace Molecule.Api.Http;
 
 /// <summary>
 /// The last line: a request the framework itself rejects (bad headers, an unreadable body) is a 4xx problem; anything
-/// else unexpected is a 500 problem with no internals in it (details go to the log only).
+/// else unexpected is a 500 problem with no internals in it (details go to the log only). A database that is failing
+/// over or restarting is not a bug of ours: that answers 503 <c>DATABASE_UNAVAILABLE</c> with <c>Retry-After</c>, which
+/// the canvas retries.
 /// </summary>
 public static class ErrorHandling
 {
+    /// <summary>An RDS Multi-AZ failover takes tens of seconds; a retry a few seconds later is usually on the new primary.</summary>
+    public const int DatabaseRetryAfterSeconds = 5;
+
     public static void UseProblemErrors(this WebApplication app)
     {
         app.UseExceptionHandler(handler => handler.Run(async http =>
@@ -18,6 +25,7 @@ public static class ErrorHandling
                 BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => Problems.PayloadTooLarge(JsonBody.MaxBytes),
                 BadHttpRequestException bad => Problems.Of(bad.StatusCode, "BAD_REQUEST", "The request could not be read."),
                 OperationCanceledException when http.RequestAborted.IsCancellationRequested => Problems.Of(499, "CLIENT_CLOSED", "The client went away."),
+                { } ex when TransientDatabaseErrors.IsTransient(ex) => DatabaseUnavailable(http),
                 _ => Problems.Of(500, "INTERNAL", "An unexpected error occurred."),
             };
             await result.ExecuteAsync(http);
@@ -40,5 +48,11 @@ public static class ErrorHandling
                 _ => Problems.Of(status, "HTTP_" + status, "The request was not handled."),
             }).ExecuteAsync(http);
         });
+    }
+
+    private static IResult DatabaseUnavailable(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Problems.Of(503, "DATABASE_UNAVAILABLE", "The database is not answering; retry shortly.");
     }
 }

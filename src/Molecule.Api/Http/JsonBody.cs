@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Net.Http.Headers;
 
 namespace Molecule.Api.Http;
 
@@ -15,6 +16,11 @@ public static class JsonBody
 
     public static async Task<(JsonObject? Body, byte[] Raw, IResult? Problem)> ReadObjectAsync(HttpRequest request, bool required, CancellationToken ct)
     {
+        if (request.ContentType is { } contentType && !IsJson(contentType))
+        {
+            return (null, [], UnsupportedMediaType());
+        }
+
         if (request.ContentLength > MaxBytes)
         {
             return (null, [], Problems.PayloadTooLarge(MaxBytes));
@@ -34,6 +40,12 @@ public static class JsonBody
         }
 
         var raw = buffer.ToArray();
+        if (raw.Length > 0 && request.ContentType is null)
+        {
+            // a body without a media type is not known to be JSON, whatever it looks like
+            return (null, [], UnsupportedMediaType());
+        }
+
         if (raw.Length == 0)
         {
             return required ? (null, raw, Problems.Validation("a JSON object body is required")) : ([], raw, null);
@@ -58,6 +70,22 @@ public static class JsonBody
             return (null, raw, Problems.Validation("the body has a property name that is not valid text"));
         }
     }
+
+    /// <summary><c>application/json</c> or a <c>+json</c> type, in UTF-8 (the only encoding JSON may travel in between systems).</summary>
+    private static bool IsJson(string contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not { } type)
+        {
+            return false;
+        }
+
+        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        return json && (media.Charset.Value is null || media.Charset.Value.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static IResult UnsupportedMediaType() =>
+        Problems.Of(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be JSON.", "send Content-Type: application/json");
 
     /// <summary>
     /// A parsed <see cref="JsonNode"/> decodes property names lazily, on first read; reading them all here makes a bad

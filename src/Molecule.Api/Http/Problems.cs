@@ -36,7 +36,7 @@ public static class Problems
 
     public static IResult Unauthorized() => Of(401, "UNAUTHORIZED", "A valid bearer token is required.");
 
-    public static IResult Forbidden() => Of(403, "FORBIDDEN", "This token may not use this resource.");
+    public static IResult Forbidden(string? detail = null) => Of(403, "FORBIDDEN", "This token may not use this resource.", detail);
 
     public static IResult NotFound(string what = "workspace") => Of(404, "NOT_FOUND", $"The {what} does not exist.");
 

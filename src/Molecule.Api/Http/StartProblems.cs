@@ -20,6 +20,7 @@ public static class StartProblems
         StartOutcome.ParentPaused => Problems.Of(409, "PARENT_PAUSED", "An ancestor of this workspace is paused."),
         StartOutcome.InvalidState => Problems.Of(409, "INVALID_STATE", "The workspace's status does not allow this operation.",
             $"status is {result.Workspace?.Status}", new JsonObject { ["status"] = result.Workspace?.Status }),
+        StartOutcome.NameTaken => Problems.Of(409, "NAME_TAKEN", "A live sibling already has this name."),
         _ => throw new InvalidOperationException($"no problem for {result.Outcome}"),
     };
 

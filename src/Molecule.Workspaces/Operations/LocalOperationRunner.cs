@@ -13,7 +13,7 @@ namespace Molecule.Workspaces.Operations;
 /// execution id, so <c>begin</c> lets it continue where the last process stopped.
 /// </summary>
 public sealed class LocalOperationRunner(
-    StepExecutor executor,
+    IStepExecutor executor,
     OperationStore operations,
     OperationOptions options,
     TimeProvider time,
@@ -33,7 +33,13 @@ public sealed class LocalOperationRunner(
     }
 
     /// <summary>Walks one operation to its end on the caller's task (tests; the service uses the queue).</summary>
-    public Task WalkAsync(Guid operationId, CancellationToken ct) => WalkCoreAsync(operationId, ct);
+    public Task WalkAsync(Guid operationId, CancellationToken ct) => WalkCoreAsync(operationId, ExecutionIdOf(operationId), ct);
+
+    /// <summary>
+    /// Walks one operation under another execution id, as a second Step Functions execution of the same operation
+    /// would (tests of duplicate executions; this runner itself always uses <see cref="ExecutionIdOf"/>).
+    /// </summary>
+    public Task WalkAsync(Guid operationId, string executionId, CancellationToken ct) => WalkCoreAsync(operationId, executionId, ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -57,7 +63,7 @@ public sealed class LocalOperationRunner(
                 {
                     try
                     {
-                        await WalkCoreAsync(id, stoppingToken);
+                        await WalkCoreAsync(id, ExecutionIdOf(id), stoppingToken);
                     }
                     catch (Exception ex)
                     {
@@ -96,9 +102,8 @@ public sealed class LocalOperationRunner(
         }
     }
 
-    private async Task WalkCoreAsync(Guid operationId, CancellationToken ct)
+    private async Task WalkCoreAsync(Guid operationId, string executionId, CancellationToken ct)
     {
-        var executionId = ExecutionIdOf(operationId);
         string? step = StepNames.Begin;
         var infrastructureFailures = 0;
         while (step is not null)
@@ -113,11 +118,11 @@ public sealed class LocalOperationRunner(
             {
                 return;
             }
-            catch (Exception ex)
+            catch (Exception)
             {
-                // the state machine's Task Retry, then its Catch → Rollback
+                // the state machine's Task Retry, then its Catch → Rollback (the executor has logged the crash itself)
                 infrastructureFailures++;
-                logger.LogError(ex, "step {step} of operation {operation_id} crashed (attempt {attempt})", step, operationId, infrastructureFailures);
+                logger.LogWarning("step {step} of operation {operation_id} crashed on attempt {attempt}", step, operationId, infrastructureFailures);
                 if (!RetrySchedule.Infrastructure.IsExhausted(infrastructureFailures))
                 {
                     await DelayAsync(RetrySchedule.Infrastructure.DelayAfter(infrastructureFailures), ct);

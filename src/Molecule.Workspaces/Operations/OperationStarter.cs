@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Store;
+using Npgsql;
 
 namespace Molecule.Workspaces.Operations;
 
@@ -30,8 +31,19 @@ public sealed class OperationStarter(
             CheckExpectedProvider: request.ExpectedProvider is not null,
             ExpectedProvider: request.ExpectedProvider,
             TargetProvider: request.TargetProvider,
-            ExpectedVersion: request.ExpectedVersion);
-        var claimed = await claims.TryClaimAsync(claim, ct);
+            ExpectedVersion: request.ExpectedVersion,
+            Patch: request.Patch);
+        Workspace? claimed;
+        try
+        {
+            claimed = await claims.TryClaimAsync(claim, ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && request.Patch?.Name is not null)
+        {
+            // the PATCH's new name is a live sibling's: the statement failed whole, so the switch did not start either
+            return new StartResult(StartOutcome.NameTaken, null, null);
+        }
+
         if (claimed is not null)
         {
             // the claim is committed: from here nothing may depend on the request staying alive
@@ -111,13 +123,15 @@ public sealed class OperationStarter(
 
 /// <summary>What a request asks to start.</summary>
 /// <param name="ExpectedProvider">switch-provider: the provider the request saw; the claim fails if it changed.</param>
+/// <param name="Patch">the other fields of a PATCH that starts a switch: written by the claim statement itself.</param>
 public sealed record StartRequest(
     Guid WorkspaceId,
     string Kind,
     string RequestedBy,
     string? ExpectedProvider = null,
     string? TargetProvider = null,
-    int? ExpectedVersion = null);
+    int? ExpectedVersion = null,
+    WorkspacePatch? Patch = null);
 
 public enum StartOutcome
 {
@@ -130,6 +144,7 @@ public enum StartOutcome
     ProviderChanged,
     InvalidState,
     ParentPaused,
+    NameTaken,
 }
 
 /// <summary>

@@ -11,26 +11,63 @@ namespace Molecule.Workspaces.Operations;
 /// <summary>
 /// Runs one step of one operation by name: the entry point shared by the local runner and the state machine's
 /// Tasks (<c>POST /internal/steps</c>). Loads the operation fresh every time, so each invocation stands alone.
+/// Everything it logs carries <c>operation_id</c>, <c>step</c>, <c>execution_arn</c> and, once the operation is
+/// read, <c>workspace_id</c> and <c>kind</c> (logging scopes, which the JSON log format turns into fields).
 /// </summary>
-public sealed class StepExecutor(StepContext context)
+public sealed class StepExecutor(StepContext context) : IStepExecutor
 {
     public async Task<StepResult> RunAsync(string step, Guid operationId, string executionId, CancellationToken ct)
     {
-        var op = await context.Operations.GetAsync(operationId, ct);
-        if (op is null)
+        using var stepScope = context.Logger.BeginScope(new Dictionary<string, object?>
         {
-            return StepResult.Abort("unknown operation");
+            ["operation_id"] = operationId,
+            ["step"] = step,
+            ["execution_arn"] = executionId,
+        });
+        IDisposable? operationScope = null;
+        try
+        {
+            var op = await context.Operations.GetAsync(operationId, ct);
+            if (op is null)
+            {
+                return StepResult.Abort("unknown operation");
+            }
+
+            operationScope = context.Logger.BeginScope(new Dictionary<string, object?>
+            {
+                ["workspace_id"] = op.WorkspaceId,
+                ["kind"] = op.Kind,
+            });
+            return await RunLoadedAsync(step, op, executionId, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // logged here, before the finally closes the operation's scope, so the crash carries its fields; the
+            // walker (the runner, or the Task's Retry) retries the step
+            context.Logger.LogError(ex, "step {step} of operation {operation_id} crashed", step, operationId);
+            throw;
+        }
+        finally
+        {
+            operationScope?.Dispose();
+        }
+    }
+
+    private async Task<StepResult> RunLoadedAsync(string step, Operation op, string executionId, CancellationToken ct)
+    {
+        if (step != StepNames.Begin && op.ExecutionArn != executionId)
+        {
+            // Only the execution that won begin acts for the operation, rollback included: a twin execution's crash
+            // (Catch → Rollback) must not compensate the owner's operation. One that no execution began stays
+            // pending for the outbox repair to dispatch again.
+            return StepResult.Abort(op.ExecutionArn is null
+                ? "operation has not begun under any execution"
+                : $"operation belongs to execution {op.ExecutionArn}");
         }
 
         if (step != StepNames.Rollback && !OperationState.IsActive(op.State))
         {
             return StepResult.Abort($"operation already {op.State}");
-        }
-
-        if (step is not (StepNames.Begin or StepNames.Rollback) && op.ExecutionArn != executionId)
-        {
-            // a stale execution must not act for the one that owns the operation now
-            return StepResult.Abort($"operation belongs to execution {op.ExecutionArn}");
         }
 
         if (!OperationWalk.Applies(op.Kind, step))

@@ -20,6 +20,7 @@ public sealed class WorkspaceCreator(
     TokenStore tokens,
     EventStore events,
     IOperationDispatcher dispatcher,
+    IdempotencyTokenSealer sealer,
     OperationOptions options,
     TimeProvider time,
     ILogger<WorkspaceCreator> logger)
@@ -111,7 +112,7 @@ public sealed class WorkspaceCreator(
     /// Inserts the key or, when a twin holds it, waits for the twin's commit and replays its answer. A twin that
     /// rolled back frees the key, and this request then takes it.
     /// </summary>
-    private static async Task<CreateResult?> TakeKeyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IdempotencyKey key, DateTimeOffset now, CancellationToken ct)
+    private async Task<CreateResult?> TakeKeyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IdempotencyKey key, DateTimeOffset now, CancellationToken ct)
     {
         const string insert = """
             INSERT INTO idempotency_keys (key, request_sha256, created_at)
@@ -140,15 +141,25 @@ public sealed class WorkspaceCreator(
             return new CreateResult(CreateOutcome.IdempotencyKeyReused, null);
         }
 
-        var stored = JsonSerializer.Deserialize(reader.GetString(1), CreatorJson.Default.CreatedWorkspace)
+        var stored = JsonSerializer.Deserialize(reader.GetString(1), CreatorJson.Default.StoredCreateAnswer)
             ?? throw new InvalidDataException("idempotency answer is empty");
-        return new CreateResult(CreateOutcome.Replayed, stored);
+        // AuthToken: an answer stored in clear before tokens were sealed (gone within a day, with its record)
+        var token = stored.SealedToken is { } sealedToken ? sealer.Open(sealedToken, key.Key, stored.WorkspaceId) : stored.AuthToken;
+        if (token is null)
+        {
+            throw new InvalidOperationException(
+                $"the stored answer of Idempotency-Key record for workspace {stored.WorkspaceId} does not open with any configured Molecule:Idempotency key");
+        }
+
+        return new CreateResult(CreateOutcome.Replayed, new CreatedWorkspace(stored.WorkspaceId, stored.OperationId, token));
     }
 
-    private static async Task StoreAnswerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IdempotencyKey key, CreatedWorkspace created, CancellationToken ct)
+    private async Task StoreAnswerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IdempotencyKey key, CreatedWorkspace created, CancellationToken ct)
     {
+        // the token only sealed: the database holds no workspace token in clear, not even for a day
+        var stored = new StoredCreateAnswer(created.WorkspaceId, created.OperationId, sealer.Seal(created.AuthToken, key.Key, created.WorkspaceId), null);
         const string sql = "UPDATE idempotency_keys SET status_code = 201, response = $2 WHERE key = $1";
-        await using var cmd = Command(conn, tx, sql, Text(key.Key), Jsonb(JsonSerializer.Serialize(created, CreatorJson.Default.CreatedWorkspace)));
+        await using var cmd = Command(conn, tx, sql, Text(key.Key), Jsonb(JsonSerializer.Serialize(stored, CreatorJson.Default.StoredCreateAnswer)));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -210,8 +221,11 @@ public sealed record NewWorkspace(string Name, Guid? ParentId, string Runtime, i
 /// <summary>An <c>Idempotency-Key</c> with the SHA-256 of the request body it came with.</summary>
 public sealed record IdempotencyKey(string Key, byte[] RequestSha256);
 
-/// <summary>The answer of a create, stored under its idempotency key and replayed verbatim.</summary>
+/// <summary>The answer of a create; a retry with its idempotency key replays it verbatim.</summary>
 public sealed record CreatedWorkspace(Guid WorkspaceId, Guid? OperationId, string AuthToken);
+
+/// <summary>A create's answer as stored under its idempotency key: the token sealed (<see cref="IdempotencyTokenSealer"/>).</summary>
+internal sealed record StoredCreateAnswer(Guid WorkspaceId, Guid? OperationId, string? SealedToken, string? AuthToken);
 
 public enum CreateOutcome
 {
@@ -224,5 +238,6 @@ public enum CreateOutcome
 
 public sealed record CreateResult(CreateOutcome Outcome, CreatedWorkspace? Created);
 
-[System.Text.Json.Serialization.JsonSerializable(typeof(CreatedWorkspace))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(StoredCreateAnswer))]
 internal sealed partial class CreatorJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -35,7 +35,15 @@ public sealed class WorkspaceDeleter(
     /// <summary>The whole cleanup's budget, whatever the request does meanwhile.</summary>
     public static readonly TimeSpan CleanupBudget = TimeSpan.FromSeconds(30);
 
-    public async Task<DeleteResult> DeleteAsync(Guid id, bool confirmed, string? confirmName, CancellationToken ct)
+    /// <summary>A delete by a caller that may remove the whole subtree (an admin).</summary>
+    public Task<DeleteResult> DeleteAsync(Guid id, bool confirmed, string? confirmName, CancellationToken ct) =>
+        DeleteAsync(id, confirmed, confirmName, mayCascade: true, ct);
+
+    /// <param name="mayCascade">
+    /// Whether the caller may remove other workspaces than <paramref name="id"/> (an admin token may; a workspace token
+    /// acts on its own workspace only). A delete that would remove a descendant the caller may not touch changes nothing.
+    /// </param>
+    public async Task<DeleteResult> DeleteAsync(Guid id, bool confirmed, string? confirmName, bool mayCascade, CancellationToken ct)
     {
         var root = await workspaces.GetAsync(id, ct);
         if (root is null)
@@ -49,20 +57,26 @@ public sealed class WorkspaceDeleter(
         }
 
         var alreadyRemoved = root.Status == WorkspaceStatus.Removed;
-        if (!alreadyRemoved && !confirmed)
+        IReadOnlyList<Guid> removed = [];
+        if (!alreadyRemoved)
         {
             var children = await workspaces.LiveDescendantsAsync(id, MaxBoxesPerRequest, ct);
-            if (children.Count > 0)
+            if (children.Count > 0 && (!mayCascade || !confirmed))
             {
-                return DeleteResult.Of(DeleteOutcome.ConfirmationRequired) with
-                {
-                    Children = children.Take(ListedChildren).ToList(),
-                    ChildrenCount = children.Count,
-                };
+                return Refused(children, mayCascade);
             }
-        }
 
-        var removed = alreadyRemoved ? [] : await MarkSubtreeRemovedAsync(id, ct);
+            var removal = await MarkSubtreeRemovedAsync(id, allowDescendants: mayCascade && confirmed, ct);
+            if (removal.RefusedChildren is { } appeared)
+            {
+                // a child was created between the check above and the locked transaction: refused whole, as above
+                return Refused(appeared, mayCascade);
+            }
+
+            // a concurrent delete of the same workspace won: this one is a retry of it, answered as one (410 or 503)
+            alreadyRemoved = !removal.Removed.Contains(id);
+            removed = removal.Removed;
+        }
 
         // from here the request's own cancellation no longer matters: the rows are removed, the boxes must die
         using var budget = new CancellationTokenSource(CleanupBudget, time);
@@ -73,17 +87,28 @@ public sealed class WorkspaceDeleter(
             return DeleteResult.Of(DeleteOutcome.TerminatePending) with { RemovedCount = removed.Count, Pending = pending };
         }
 
-        return alreadyRemoved
-            ? DeleteResult.Of(DeleteOutcome.AlreadyRemoved) with { RemovedAt = root.RemovedAt }
-            : DeleteResult.Of(DeleteOutcome.Removed) with { RemovedCount = removed.Count };
+        if (alreadyRemoved)
+        {
+            var removedAt = root.RemovedAt ?? (await workspaces.GetAsync(id, CancellationToken.None))?.RemovedAt;
+            return DeleteResult.Of(DeleteOutcome.AlreadyRemoved) with { RemovedAt = removedAt };
+        }
+
+        return DeleteResult.Of(DeleteOutcome.Removed) with { RemovedCount = removed.Count };
     }
+
+    private static DeleteResult Refused(IReadOnlyList<ChildRef> children, bool mayCascade) => mayCascade
+        ? DeleteResult.Of(DeleteOutcome.ConfirmationRequired) with { Children = children.Take(ListedChildren).ToList(), ChildrenCount = children.Count }
+        // a workspace token learns nothing about the other workspaces below it, not even their names
+        : DeleteResult.Of(DeleteOutcome.CascadeForbidden) with { ChildrenCount = children.Count };
 
     /// <summary>
     /// One transaction: lock the live subtree, then mark it removed, repeating until a pass finds nothing new. A child
     /// created concurrently holds its parent's row lock until it commits (see WorkspaceCreator), so it either sees the
-    /// parent removed and fails, or commits first and is caught by the next pass — no child outlives its parent.
+    /// parent removed and fails, or commits first and is caught by the next pass — no child outlives its parent. When
+    /// descendants are not allowed and a pass removed one anyway (it appeared after the caller's check), the whole
+    /// transaction is rolled back and nothing changes.
     /// </summary>
-    private async Task<IReadOnlyList<Guid>> MarkSubtreeRemovedAsync(Guid id, CancellationToken ct)
+    private async Task<SubtreeRemoval> MarkSubtreeRemovedAsync(Guid id, bool allowDescendants, CancellationToken ct)
     {
         const string lockSubtree = $"""
             WITH RECURSIVE subtree AS ({SubtreeCte.Body})
@@ -135,6 +160,12 @@ public sealed class WorkspaceDeleter(
             removed.AddRange(pass);
         }
 
+        if (!allowDescendants && removed.Any(r => r != id))
+        {
+            await tx.RollbackAsync(ct);
+            return new SubtreeRemoval([], await workspaces.LiveDescendantsAsync(id, MaxBoxesPerRequest, ct));
+        }
+
         await using (var cmd = Command(conn, tx, revokeTokens, UuidArray(removed), Time(now)))
         {
             await cmd.ExecuteNonQueryAsync(ct);
@@ -146,9 +177,16 @@ public sealed class WorkspaceDeleter(
         }
 
         await tx.CommitAsync(ct);
-        logger.LogInformation("removed workspace {workspace_id} and {count} descendants", id, removed.Count - 1);
-        return removed;
+        if (removed.Count > 0)
+        {
+            logger.LogInformation("removed workspace {workspace_id} and {count} descendants", id, removed.Count - 1);
+        }
+
+        return new SubtreeRemoval(removed, null);
     }
+
+    /// <summary>What the removal transaction did: the rows it removed, or the live descendants that made it refuse.</summary>
+    private sealed record SubtreeRemoval(IReadOnlyList<Guid> Removed, IReadOnlyList<ChildRef>? RefusedChildren);
 
     /// <summary>Terminates the boxes of every removed row in the subtree; returns those still running after the retries.</summary>
     private async Task<IReadOnlyList<PendingBox>> TerminateSubtreeBoxesAsync(Guid id, CancellationToken ct)
@@ -252,6 +290,7 @@ public enum DeleteOutcome
     NotFound,
     NameMismatch,
     ConfirmationRequired,
+    CascadeForbidden,
 }
 
 public sealed record PendingBox(BoxRef Box, int Attempts, string LastError);

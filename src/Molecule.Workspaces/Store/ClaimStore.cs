@@ -24,6 +24,9 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
                 UPDATE workspaces w
                    SET claim_id = $2, claim_kind = $3, claim_expires_at = $4,
                        prior_status = w.status, status = 'provisioning',
+                       -- the rest of a PATCH that starts a switch: applied with the claim or not at all
+                       name = coalesce($13, w.name), x = coalesce($14, w.x), y = coalesce($15, w.y),
+                       collapsed = coalesce($16, w.collapsed),
                        version = w.version + 1, updated_at = $5
                  WHERE w.id = $1
                    AND w.claim_id IS NULL
@@ -41,6 +44,14 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
                 SELECT c.id, $2, 'workspace.operation.claimed',
                        jsonb_build_object('kind', $3::text, 'prior_status', c.prior_status, 'requested_by', $11::text), $5
                   FROM claimed c
+            ),
+            patched_event AS (
+                INSERT INTO structure_events (workspace_id, event_type, payload, created_at)
+                SELECT c.id, 'workspace.updated',
+                       jsonb_strip_nulls(jsonb_build_object('name', $13::text, 'x', $14::float8, 'y', $15::float8,
+                                                            'collapsed', $16::bool, 'version', c.version)), $5
+                  FROM claimed c
+                 WHERE $13::text IS NOT NULL OR $14::float8 IS NOT NULL OR $15::float8 IS NOT NULL OR $16::bool IS NOT NULL
             ),
             op AS (
                 INSERT INTO operations (id, workspace_id, kind, state, input, created_at, updated_at)
@@ -70,7 +81,11 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
             P(OperationKind.RequiresUnpausedAncestors(request.Kind)),
             Text(request.TargetProvider),
             Text(request.RequestedBy),
-            new NpgsqlParameter { Value = (object?)request.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+            new NpgsqlParameter { Value = (object?)request.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer },
+            Text(request.Patch?.Name),
+            new NpgsqlParameter { Value = (object?)request.Patch?.X ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double },
+            new NpgsqlParameter { Value = (object?)request.Patch?.Y ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double },
+            new NpgsqlParameter { Value = (object?)request.Patch?.Collapsed ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
         return await WorkspaceRow.ReadSingleAsync(cmd, ct);
     }
 
@@ -211,4 +226,5 @@ public sealed record ClaimRequest(
     bool CheckExpectedProvider = false,
     string? ExpectedProvider = null,
     string? TargetProvider = null,
-    int? ExpectedVersion = null);
+    int? ExpectedVersion = null,
+    WorkspacePatch? Patch = null);

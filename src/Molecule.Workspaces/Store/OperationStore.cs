@@ -92,13 +92,22 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    /// <summary>Counts a hand-off to the dispatcher (the outbox's attempt counter).</summary>
-    public async Task MarkDispatchedAsync(Guid id, CancellationToken ct)
+    /// <summary>
+    /// Counts a hand-off to the dispatcher (the outbox's attempt counter) and returns what the hand-off carries; null
+    /// for an unknown operation. Each hand-off gets its own, higher <see cref="HandOff.DispatchCount"/>.
+    /// </summary>
+    public async Task<HandOff?> MarkDispatchedAsync(Guid id, CancellationToken ct)
     {
-        const string sql = "UPDATE operations SET dispatch_count = dispatch_count + 1, updated_at = $2 WHERE id = $1";
+        const string sql = """
+            UPDATE operations
+               SET dispatch_count = dispatch_count + 1, updated_at = $2
+             WHERE id = $1
+            RETURNING workspace_id, kind, dispatch_count
+            """;
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.AddAll(Uuid(id), Time(time.GetUtcNow()));
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new HandOff(id, reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2)) : null;
     }
 
     /// <summary>Active operations, oldest first, in keyset pages (the local runner's resume list).</summary>
@@ -151,3 +160,6 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
         return ops;
     }
 }
+
+/// <summary>One hand-off of an operation to its walker: the <c>dispatch_count</c> it was counted as.</summary>
+public sealed record HandOff(Guid OperationId, Guid WorkspaceId, string Kind, int DispatchCount);

@@ -12,7 +12,11 @@ public static class TransientDatabaseErrors
 {
     public static bool IsTransient(Exception ex) => ex switch
     {
-        PostgresException pg => pg.IsTransient || pg.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
+        // 08: the connection broke; 57P0x: the server is shutting down or restarting (what a failover does to open connections)
+        PostgresException pg => pg.IsTransient
+            || pg.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+            || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("57P0", StringComparison.Ordinal),
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException => true,
         _ => false,

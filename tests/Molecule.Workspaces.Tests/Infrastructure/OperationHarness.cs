@@ -37,7 +37,7 @@ public sealed class OperationHarness
             new DeploymentIdentity("test"), Time, NullLogger<OperationStep>.Instance);
         Executor = new StepExecutor(Context);
         Runner = new LocalOperationRunner(Executor, Operations, Options, Time, NullLogger<LocalOperationRunner>.Instance);
-        Creator = new WorkspaceCreator(db, Tokens, Events, Dispatcher, Options, Time, NullLogger<WorkspaceCreator>.Instance);
+        Creator = new WorkspaceCreator(db, Tokens, Events, Dispatcher, Sealer, Options, Time, NullLogger<WorkspaceCreator>.Instance);
         Starter = new OperationStarter(Claims, Workspaces, Operations, Dispatcher, Options, Time, NullLogger<OperationStarter>.Instance);
     }
 
@@ -53,6 +53,9 @@ public sealed class OperationHarness
     public EventStore Events { get; }
     public PendingTerminationStore PendingTerminations { get; }
     public TokenStore Tokens { get; }
+
+    /// <summary>Seals tokens in stored create answers, with a key of this harness's own.</summary>
+    public IdempotencyTokenSealer Sealer { get; } = new([System.Security.Cryptography.RandomNumberGenerator.GetBytes(IdempotencyTokenSealer.KeyBytes)]);
     public StepContext Context { get; }
     public StepExecutor Executor { get; }
     public LocalOperationRunner Runner { get; }
@@ -87,6 +90,9 @@ public sealed class OperationHarness
     /// </summary>
     public Task WalkAsync(Guid operationId, TimeSpan? maxFakeTime = null) =>
         DriveAsync(Runner.WalkAsync(operationId, CancellationToken.None), maxFakeTime ?? TimeSpan.FromHours(1), $"operation {operationId}");
+
+    /// <summary>Awaits <paramref name="work"/> (say, walks of a runner a test built itself) while stepping the fake clock, as <see cref="WalkAsync"/> does.</summary>
+    public Task DriveAsync(Task work, TimeSpan? maxFakeTime = null) => DriveAsync(work, maxFakeTime ?? TimeSpan.FromHours(1), "work");
 
     /// <summary>
     /// Awaits <paramref name="work"/> while stepping the fake clock in 500 ms steps whenever it is not done after a

@@ -30,7 +30,7 @@ public sealed class CreateOperationTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task A_lost_hand_off_does_not_fail_the_committed_create()
     {
-        var creator = new WorkspaceCreator(database.DataSource, harness.Tokens, harness.Events, new FailingDispatcher(), harness.Options,
+        var creator = new WorkspaceCreator(database.DataSource, harness.Tokens, harness.Events, new FailingDispatcher(), harness.Sealer, harness.Options,
             harness.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<WorkspaceCreator>.Instance);
 
         var result = await creator.CreateAsync(new NewWorkspace("hand-off-lost", null, Runtimes.Default, 1, new Compute { Provider = "sim-east" }, 0, 0),

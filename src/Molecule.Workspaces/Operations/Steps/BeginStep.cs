@@ -6,9 +6,9 @@ using static Molecule.Workspaces.Store.Sql;
 namespace Molecule.Workspaces.Operations.Steps;
 
 /// <summary>
-/// Marks the operation <c>running</c> under one execution id. A second execution of the same operation (a
-/// re-dispatch whose first hand-off did arrive after all) ends at once; the same execution resuming after a crash
-/// goes on.
+/// Marks the operation <c>running</c> under one execution id, which from then on owns it. A second execution of the
+/// same operation (a re-dispatch whose first hand-off did arrive after all) ends at once and changes nothing; the
+/// same execution resuming after a crash goes on.
 /// </summary>
 public sealed class BeginStep(StepContext context, string executionId) : OperationStep(context)
 {
@@ -45,14 +45,22 @@ public sealed class BeginStep(StepContext context, string executionId) : Operati
             return StepResult.Ok;
         }
 
-        if (op.State == OperationState.Running && op.ExecutionArn != executionId)
+        // Re-read: what the caller loaded may be a stale 'pending'. Two executions that both loaded the operation
+        // before either began it race the update above; the loser must see the winner's 'running' and end only
+        // itself, never abort the operation the winner now owns.
+        var current = await Context.Operations.GetAsync(op.Id, ct) ?? op;
+        if (current.State == OperationState.Running && current.ExecutionArn != executionId)
         {
-            // another execution owns this operation: end this one without touching anything
-            return StepResult.Abort($"operation is already running under {op.ExecutionArn}");
+            return StepResult.Abort($"operation is already running under {current.ExecutionArn}");
         }
 
-        return OperationState.IsActive(op.State)
-            ? await AbortAsync(op, "claim lost before the operation began", ct)
-            : StepResult.Abort($"operation already {op.State}");
+        if (!OperationState.IsActive(current.State))
+        {
+            return StepResult.Abort($"operation already {current.State}");
+        }
+
+        // still pending (no execution can begin it any more), or running under this very execution: the claim is
+        // gone (a delete came first), so the operation ends here
+        return await AbortAsync(current, "claim lost before the operation began", ct);
     }
 }

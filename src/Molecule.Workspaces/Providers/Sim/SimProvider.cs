@@ -41,6 +41,11 @@ public sealed class SimProvider(
     public async Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
     {
         await EnterCallAsync(SimCall.Provision, ct);
+        return await OnStoreAsync(() => InsertAsync(spec, idempotencyToken, tags, ct), ct);
+    }
+
+    private async Task<string> InsertAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
+    {
         var allTags = new Dictionary<string, string>(tags, StringComparer.Ordinal) { [ProviderTags.Deployment] = deploymentId };
         var now = time.GetUtcNow();
 
@@ -82,6 +87,12 @@ public sealed class SimProvider(
         }
 
         await EnterCallAsync(SimCall.Describe, ct);
+        return await OnStoreAsync(() => ReadStatesAsync(instanceIds, ct), ct);
+    }
+
+    private async Task<IReadOnlyDictionary<string, InstanceState>> ReadStatesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        var result = new Dictionary<string, InstanceState>(StringComparer.Ordinal);
         const string sql = """
             SELECT instance_id,
                    CASE WHEN state = 'pending' AND running_at <= $3 THEN 'running' ELSE state END
@@ -116,7 +127,7 @@ public sealed class SimProvider(
 
         Calls.RecordTerminate(instanceIds);
         await EnterCallAsync(SimCall.Terminate, ct);
-        await MarkTerminatedAsync(instanceIds.Distinct().ToArray(), ct);
+        await OnStoreAsync(() => MarkTerminatedAsync(instanceIds.Distinct().ToArray(), ct), ct);
 
         // unknown and already-terminated ids count as terminated, as the contract says
         foreach (var id in instanceIds)
@@ -132,7 +143,7 @@ public sealed class SimProvider(
     {
         // a cloud's list pays its latency (and may fail) per page, as EC2's DescribeInstances does
         await EnterCallAsync(SimCall.List, ct);
-        var page = await ListPageAsync(onlyManaged: true, pageToken ?? "", ct);
+        var page = await OnStoreAsync(() => ListPageAsync(onlyManaged: true, pageToken ?? "", ct), ct);
         return new ManagedInstancePage(page, page.Count == ListPageSize ? page[^1].InstanceId : null);
     }
 
@@ -227,6 +238,23 @@ public sealed class SimProvider(
         if (injected || (options.FailureRate > 0 && NextDouble() < options.FailureRate))
         {
             throw new ProviderException(name, ProviderErrorKind.Transient, $"simulated {call.ToString().ToLowerInvariant()} failure (503 ServiceUnavailable)");
+        }
+    }
+
+    /// <summary>
+    /// The simulated cloud keeps its state in Postgres; when that store fails (a failover, a restart) the caller must
+    /// see what a cloud's 5xx looks like — a transient provider error — never a database exception of its own
+    /// database, which it would take for its own failure (a delete answering 500 instead of 503 TERMINATE_PENDING).
+    /// </summary>
+    private async Task<T> OnStoreAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            throw new ProviderException(name, ProviderErrorKind.Transient, $"the simulated cloud's store is unavailable (503): {ex.Message}", ex);
         }
     }
 

@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using Molecule.Api.Hosting;
+using Molecule.Api.Http;
+using Molecule.Workspaces.Sweeps;
+
+namespace Molecule.Api.Endpoints;
+
+/// <summary>
+/// Role <c>sweeps</c>: <c>POST /internal/sweeps/orphans</c> and <c>/internal/sweeps/reconcile</c> each run one tick of
+/// their sweep and answer 200 with the tick's figures — the fields of its metrics line — or 409 <c>SWEEP_RUNNING</c>.
+/// The body is whatever the scheduler sends and is not read. A tick that failed still answers 200 with
+/// <c>tick_failed = 1</c> and its error: the schedule never retries (a failed tick is just the next tick), and the
+/// metric is what an alarm watches.
+/// </summary>
+public static class SweepTickEndpoints
+{
+    public static Task<IResult> OrphansAsync(OrphanSweeper sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
+        TickAsync(sweep, ticks, lifetime.ApplicationStopping);
+
+    public static Task<IResult> ReconcileAsync(InstanceReconciler sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
+        TickAsync(sweep, ticks, lifetime.ApplicationStopping);
+
+    private static async Task<IResult> TickAsync(ISweep sweep, OnDemandSweepTicks ticks, CancellationToken stopping)
+    {
+        // the tick belongs to the schedule, not to the caller: a dropped connection does not cut it short
+        var tick = await ticks.TryRunAsync(sweep, stopping);
+        if (tick is null)
+        {
+            return Problems.Of(409, "SWEEP_RUNNING", "A tick of this sweep is already running.", null,
+                new JsonObject { ["sweep"] = sweep.Name });
+        }
+
+        return new JsonNodeResult(Body(tick), StatusCodes.Status200OK);
+    }
+
+    /// <summary>The tick's figures under the names of its metrics line (see <see cref="SweepMetricsSink"/>).</summary>
+    public static JsonObject Body(SweepTick tick)
+    {
+        var body = new JsonObject { ["sweep"] = tick.Sweep };
+        foreach (var count in tick.Result?.Counts ?? [])
+        {
+            body[count.Name] = count.Value;
+        }
+
+        body[SweepMetricsSink.BudgetExhaustedMetric] = tick.BudgetExhausted ? 1 : 0;
+        body[SweepMetricsSink.TickFailedMetric] = tick.Failed ? 1 : 0;
+        body[SweepMetricsSink.DurationMetric] = Math.Round(tick.Duration.TotalMilliseconds, 3);
+        body["error"] = tick.Error;
+        body["item_errors"] = new JsonArray((tick.Result?.Errors ?? []).Select(e => (JsonNode?)e).ToArray());
+        return body;
+    }
+}
