@@ -11,75 +11,104 @@ using Npgsql;
 namespace Molecule.Bench;
 
 /// <summary>
-/// <c>orphan-sweep --rows N</c>: how fast the orphan sweeper drains removed rows whose boxes are still running. Seeds N
-/// removed rows, each naming a running box of one sim provider with a per-call latency (20 ms by default), then runs
-/// the sweeper's real ticks (the scheduler's tick: production budget, metrics line) back to back, without the interval
-/// wait, until no removed row names a box. Prints rows, seconds, terminate calls, rows per second and ticks.
+/// <c>orphan-sweep --rows N --latency-ms L --leaked D --removed R --ticks T</c>: the orphan sweeper over one sim provider
+/// that answers each call (a list page of 1000 boxes, a terminate of up to 1000) after L ms, holding N online
+/// workspaces' boxes, D tagged boxes no row names (older than the leak grace) and R removed rows that still name a
+/// running box. Runs T ticks back to back through the scheduler's real tick (48 s budget at the default interval) and
+/// ends with one line:
+/// <c>RESULT rows=N latency_ms=L leaked=D removed=R ticks=T max_tick_s=… listed_per_tick=… full_pass_ticks=… reaped=… all_leaks_reaped_by_tick=… removed_cleared=… all_removed_cleared_by_tick=…</c>
+/// (listed: distinct boxes the leak pass received from finished list calls in the tick; full_pass_ticks: the tick by
+/// which every online workspace's box had been listed; "none" when not within T ticks).
 /// </summary>
 public static class OrphanSweepBench
 {
     private const string Provider = "sim-east";
     private const string Deployment = "bench";
 
-    public static BenchCommand Command { get; } = new(
-        "orphan-sweep",
-        "--rows N [--latency-ms 20] [--keep-database]",
-        RunAsync);
+    public static BenchCommand Command { get; } = new("orphan-sweep",
+        "--rows N [--latency-ms 20] [--leaked 0] [--removed 0] [--ticks 3] [--keep-database]", RunAsync);
 
     private static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
     {
-        args.AllowOnly("rows", "latency-ms", "keep-database");
-        var rows = args.Int("rows", min: 1);
+        args.AllowOnly("rows", "latency-ms", "leaked", "removed", "ticks", "keep-database");
+        var rows = args.Int("rows");
         var latencyMs = args.Int("latency-ms", 20);
+        var leaked = args.Int("leaked", 0);
+        var removed = args.Int("removed", 0);
+        var tickCount = args.Int("ticks", 3, min: 1);
         var time = TimeProvider.System;
         var options = new SweepOptions();
 
         await using var database = await ScratchDatabase.CreateAsync("molecule_bench", args.Flag("keep-database"), ct);
         var db = database.DataSource;
         var sim = new SimProvider(Provider, new SimProviderOptions { LatencyMs = latencyMs, BootSeconds = 0, DescribeLagSeconds = 0 }, Deployment, db, time);
-        var providers = new ProviderRegistry([sim], Provider);
+        var watched = new WatchedProvider(sim);
+        var providers = new ProviderRegistry([watched], Provider);
         var sweeper = new OrphanSweeper(db, new WorkspaceStore(db, time), new PendingTerminationStore(time), new EventStore(db, time),
             providers, new BatchTerminator(providers, time), new DeploymentIdentity(Deployment), options, time, NullLogger<OrphanSweeper>.Instance);
         var scheduler = new SweepScheduler(sweeper, options, new SweepMetricsSink(TextWriter.Null, time), time, NullLogger<SweepScheduler>.Instance);
 
-        Console.WriteLine($"orphan-sweep: {rows:N0} removed rows with running boxes on one sim provider, {latencyMs} ms per call " +
-            $"(database {database.Name}; pages of {OrphanSweeper.RemovedPageSize}, {OrphanSweeper.RemovedPagesPerTick} per tick)");
+        Console.WriteLine($"orphan-sweep: {rows:N0} online workspaces' boxes, {leaked:N0} leaked boxes and {removed:N0} removed rows naming a box " +
+            $"on one sim provider, {latencyMs} ms per call, {tickCount} ticks of at most {options.TickBudget.TotalSeconds:F0} s (database {database.Name})");
         var seeding = time.GetTimestamp();
-        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "removed", rows, time.GetUtcNow(), ct);
+        var longAgo = time.GetUtcNow().AddHours(-1);
+        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "online", rows, longAgo, ct, prefix: "live");
+        await BenchSeed.RunningBoxesAsync(db, Provider, Deployment, leaked, longAgo, "leak", ct);
+        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "removed", removed, longAgo, ct, prefix: "gone");
         Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
+        var onlineBoxes = await InstanceIdsAsync(db, "SELECT instance_id FROM workspaces WHERE status = 'online'", ct);
 
-        var swept = TimeSpan.Zero;
-        var ticks = 0;
-        // every tick drains at least a page unless something is wrong: never loop forever on a stuck run
-        var maxTicks = rows / OrphanSweeper.RemovedPageSize + 10;
-        while (await RemovedRowsWithBoxAsync(db, ct) > 0)
+        var everListed = new HashSet<string>(StringComparer.Ordinal);
+        var listedPerTick = new List<int>();
+        var maxTick = TimeSpan.Zero;
+        int? fullPassTick = null, allReapedTick = null, allClearedTick = null;
+        long reaped = 0, cleared = 0;
+        for (var tick = 1; tick <= tickCount; tick++)
         {
-            if (ticks == maxTicks)
-            {
-                Console.Error.WriteLine($"  gave up after {ticks} ticks with removed rows still naming boxes");
-                return 1;
-            }
-
-            var tick = await scheduler.RunTickAsync(ct);
-            ticks++;
-            swept += tick.Duration;
-            Console.WriteLine($"  tick {ticks}: terminated {tick.Result?["removed_terminated"] ?? 0:N0}, failed {tick.Result?["failed"] ?? 0:N0}, " +
-                $"listed {tick.Result?["instances_listed"] ?? 0:N0} instances, {Seconds(tick.Duration)} s" + (tick.Error is { } e ? $" ({e})" : ""));
+            var terminatesBefore = sim.Calls.Count(SimCall.Terminate);
+            var listsBefore = sim.Calls.Count(SimCall.List);
+            var result = await scheduler.RunTickAsync(ct);
+            var (_, listed) = watched.NextTick();
+            everListed.UnionWith(listed.Where(onlineBoxes.Contains));
+            listedPerTick.Add(listed.Count);
+            maxTick = result.Duration > maxTick ? result.Duration : maxTick;
+            reaped = await CountAsync(db, "SELECT count(*) FROM sim_instances WHERE client_token LIKE 'leak-%' AND state = 'terminated'", ct);
+            cleared = await CountAsync(db, "SELECT count(*) FROM workspaces WHERE name LIKE 'gone-%' AND instance_id IS NULL", ct);
+            fullPassTick ??= everListed.Count >= rows ? tick : null;
+            allReapedTick ??= leaked > 0 && reaped == leaked ? tick : null;
+            allClearedTick ??= removed > 0 && cleared == removed ? tick : null;
+            Console.WriteLine($"  tick {tick}: {Seconds(result.Duration)} s, listed {listed.Count:N0} boxes ({sim.Calls.Count(SimCall.List) - listsBefore} list calls), " +
+                $"reaped {reaped:N0}/{leaked:N0}, removed rows cleared {cleared:N0}/{removed:N0} " +
+                $"({sim.Calls.Count(SimCall.Terminate) - terminatesBefore} terminate calls)" +
+                (result.BudgetExhausted ? ", budget ran out" : "") + (result.Error is { } e ? $" ({e})" : ""));
         }
 
-        var calls = sim.Calls.Count(SimCall.Terminate);
+        string TickOf(int expected, int? tick) => expected == 0 ? "-" : tick?.ToString(CultureInfo.InvariantCulture) ?? "none";
         Console.WriteLine();
-        Console.WriteLine($"rows             {rows}");
-        Console.WriteLine($"seconds          {Seconds(swept)}");
-        Console.WriteLine($"terminate calls  {calls}");
-        Console.WriteLine($"rows per second  {(rows / swept.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
-        Console.WriteLine($"ticks            {ticks}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT rows={rows} latency_ms={latencyMs} leaked={leaked} removed={removed} ticks={tickCount} max_tick_s={Seconds(maxTick)} " +
+            $"listed_per_tick={string.Join(',', listedPerTick)} full_pass_ticks={TickOf(rows, fullPassTick)} " +
+            $"reaped={reaped} all_leaks_reaped_by_tick={TickOf(leaked, allReapedTick)} " +
+            $"removed_cleared={cleared} all_removed_cleared_by_tick={TickOf(removed, allClearedTick)}"));
         return 0;
     }
 
-    private static async Task<long> RemovedRowsWithBoxAsync(NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<HashSet<string>> InstanceIdsAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("SELECT count(*) FROM workspaces WHERE status = 'removed' AND instance_id IS NOT NULL");
+        await using var cmd = db.CreateCommand(sql);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(sql);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 

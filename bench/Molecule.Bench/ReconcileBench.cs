@@ -1,69 +1,101 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Sweeps;
+using Npgsql;
 
 namespace Molecule.Bench;
 
 /// <summary>
-/// <c>reconcile --rows N</c>: one instance-reconciler tick over N online workspaces whose boxes all run, on one sim
-/// provider with a per-call latency (50 ms by default). Prints seconds per tick, describe calls per tick and rows per
-/// second, next to the original design's pace (one describe per workspace, 200 per minute).
+/// <c>reconcile --rows N --latency-ms L --dead D --ticks T</c>: the instance reconciler over N online workspaces on one
+/// sim provider that answers each describe call (up to 1000 ids) after L ms, with D of the boxes killed before the
+/// first tick. Runs T ticks back to back, each through the scheduler's real tick (its budget: 48 s at the default
+/// interval), and ends with one line:
+/// <c>RESULT rows=N latency_ms=L dead=D ticks=T max_tick_s=… checked_per_tick=… full_pass_ticks=… marked_offline=… all_dead_marked_by_tick=…</c>
+/// (checked: distinct rows described in the tick; full_pass_ticks: the tick by which every row had been described;
+/// "none" when that did not happen within T ticks).
 /// </summary>
 public static class ReconcileBench
 {
     private const string Provider = "sim-east";
     private const string Deployment = "bench";
-    private const double OriginalRowsPerMinute = 200;
 
-    public static BenchCommand Command { get; } = new("reconcile", "--rows N [--latency-ms 50] [--ticks 3] [--keep-database]", RunAsync);
+    public static BenchCommand Command { get; } = new("reconcile",
+        "--rows N [--latency-ms 50] [--dead 0] [--ticks 3] [--keep-database]", RunAsync);
 
     private static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
     {
-        args.AllowOnly("rows", "latency-ms", "ticks", "keep-database");
+        args.AllowOnly("rows", "latency-ms", "dead", "ticks", "keep-database");
         var rows = args.Int("rows", min: 1);
         var latencyMs = args.Int("latency-ms", 50);
+        var dead = args.Int("dead", 0);
         var tickCount = args.Int("ticks", 3, min: 1);
-        var time = TimeProvider.System;
+        if (dead > rows)
+        {
+            throw new BenchUsageException("--dead cannot exceed --rows");
+        }
 
+        var time = TimeProvider.System;
         await using var database = await ScratchDatabase.CreateAsync("molecule_bench", args.Flag("keep-database"), ct);
         var db = database.DataSource;
         var sim = new SimProvider(Provider, new SimProviderOptions { LatencyMs = latencyMs, BootSeconds = 0, DescribeLagSeconds = 0 }, Deployment, db, time);
+        var watched = new WatchedProvider(sim);
         var stack = new BenchStack(db, Deployment, new OperationOptions(), sim);
         var options = new SweepOptions();
-        var reconciler = new InstanceReconciler(db, stack.Providers, stack.Starter, new OperationCompensation(stack.Context), stack.Operations,
+        var reconciler = new InstanceReconciler(db, new ProviderRegistry([watched], Provider), stack.Starter, new OperationCompensation(stack.Context),
             stack.Context.Events, stack.Runner, ReconcilerSettings.From(options), time, NullLogger<InstanceReconciler>.Instance);
+        var scheduler = new SweepScheduler(reconciler, options, new SweepMetricsSink(TextWriter.Null, time), time, NullLogger<SweepScheduler>.Instance);
 
-        Console.WriteLine($"reconcile: {rows:N0} online workspaces with running boxes on one sim provider, {latencyMs} ms per describe call " +
-            $"(database {database.Name}; pages of {InstanceReconciler.PageSize})");
+        Console.WriteLine($"reconcile: {rows:N0} online workspaces on one sim provider, {latencyMs} ms per describe call, {dead} boxes killed, " +
+            $"{tickCount} ticks of at most {options.TickBudget.TotalSeconds:F0} s (database {database.Name})");
         var seeding = time.GetTimestamp();
         await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "online", rows, time.GetUtcNow().AddHours(-1), ct);
+        var victims = await BenchSeed.KillRandomOnlineBoxesAsync(db, Provider, dead, ct);
         Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
 
-        var total = TimeSpan.Zero;
-        var describes = 0;
+        var everChecked = new HashSet<string>(StringComparer.Ordinal);
+        var checkedPerTick = new List<int>();
+        var maxTick = TimeSpan.Zero;
+        int? fullPassTick = null;
+        int? allDeadMarkedTick = null;
+        var marked = 0;
         for (var tick = 1; tick <= tickCount; tick++)
         {
-            var before = sim.Calls.Count(SimCall.Describe);
-            var started = time.GetTimestamp();
-            var counts = await reconciler.ReconcileAsync(ct);
-            var elapsed = time.GetElapsedTime(started);
-            var calls = sim.Calls.Count(SimCall.Describe) - before;
-            total += elapsed;
-            describes += calls;
-            Console.WriteLine($"  tick {tick}: checked {counts.Checked:N0}, describe calls {calls}, marked offline {counts.MarkedOffline}, {Seconds(elapsed)} s");
+            var describesBefore = sim.Calls.Count(SimCall.Describe);
+            var result = await scheduler.RunTickAsync(ct);
+            var (described, _) = watched.NextTick();
+            everChecked.UnionWith(described);
+            checkedPerTick.Add(described.Count);
+            maxTick = result.Duration > maxTick ? result.Duration : maxTick;
+            marked = await MarkedOfflineAsync(db, victims, ct);
+            fullPassTick ??= everChecked.Count >= rows ? tick : null;
+            allDeadMarkedTick ??= dead > 0 && marked == dead ? tick : null;
+            Console.WriteLine($"  tick {tick}: {Seconds(result.Duration)} s, checked {described.Count:N0} rows " +
+                $"({sim.Calls.Count(SimCall.Describe) - describesBefore} describe calls), marked offline {marked}/{dead}" +
+                (result.BudgetExhausted ? ", budget ran out" : "") + (result.Error is { } e ? $" ({e})" : ""));
         }
 
-        var perTick = total / tickCount;
-        var originalMinutes = rows / OriginalRowsPerMinute;
         Console.WriteLine();
-        Console.WriteLine($"rows                  {rows}");
-        Console.WriteLine($"seconds per tick      {Seconds(perTick)}");
-        Console.WriteLine($"describe calls/tick   {describes / tickCount}");
-        Console.WriteLine($"rows per second       {(rows / perTick.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
-        Console.WriteLine($"original design       {rows} describe calls, {originalMinutes.ToString("F0", CultureInfo.InvariantCulture)} min per full pass at 200 per minute");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT rows={rows} latency_ms={latencyMs} dead={dead} ticks={tickCount} max_tick_s={Seconds(maxTick)} " +
+            $"checked_per_tick={string.Join(',', checkedPerTick)} full_pass_ticks={fullPassTick?.ToString(CultureInfo.InvariantCulture) ?? "none"} " +
+            $"marked_offline={marked} all_dead_marked_by_tick={(dead == 0 ? "-" : allDeadMarkedTick?.ToString(CultureInfo.InvariantCulture) ?? "none")}"));
         return 0;
+    }
+
+    /// <summary>How many of the killed boxes' workspaces the reconciler has marked offline (its <c>workspace.instance.lost</c> events).</summary>
+    private static async Task<int> MarkedOfflineAsync(NpgsqlDataSource db, IReadOnlyList<Guid> victims, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT count(DISTINCT workspace_id)
+              FROM structure_events
+             WHERE event_type = 'workspace.instance.lost' AND workspace_id = ANY($1)
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = victims.ToArray() });
+        return (int)(long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture);

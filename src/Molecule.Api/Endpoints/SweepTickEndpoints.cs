@@ -7,13 +7,17 @@ namespace Molecule.Api.Endpoints;
 
 /// <summary>
 /// Role <c>sweeps</c>: <c>POST /internal/sweeps/orphans</c> and <c>/internal/sweeps/reconcile</c> each run one tick of
-/// their sweep and answer 200 with the tick's figures — the fields of its metrics line — or 409 <c>SWEEP_RUNNING</c>.
+/// their sweep and answer 200 with the tick's figures — the fields of its metrics line — or 409 <c>SWEEP_RUNNING</c>
+/// when a tick of the same sweep runs in this process or, holding the sweep's advisory lock, in another.
 /// The body is whatever the scheduler sends and is not read. A tick that failed still answers 200 with
 /// <c>tick_failed = 1</c> and its error: the schedule never retries (a failed tick is just the next tick), and the
 /// metric is what an alarm watches.
 /// </summary>
 public static class SweepTickEndpoints
 {
+    /// <summary>The count a tick reports as 1 when it did not run because another process held the sweep's lock.</summary>
+    private const string SkippedCount = "skipped";
+
     public static Task<IResult> OrphansAsync(OrphanSweeper sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
         TickAsync(sweep, ticks, lifetime.ApplicationStopping);
 
@@ -27,6 +31,13 @@ public static class SweepTickEndpoints
         if (tick is null)
         {
             return Problems.Of(409, "SWEEP_RUNNING", "A tick of this sweep is already running.", null,
+                new JsonObject { ["sweep"] = sweep.Name });
+        }
+
+        if (tick.Result?[SkippedCount] == 1)
+        {
+            // another process (a manual invoke beside the schedule, a local replica) holds this sweep's lock
+            return Problems.Of(409, "SWEEP_RUNNING", "A tick of this sweep is running in another process.", null,
                 new JsonObject { ["sweep"] = sweep.Name });
         }
 

@@ -25,6 +25,10 @@ public interface IComputeProvider
     /// <summary>Result per requested id; an id that is already gone counts as terminated.</summary>
     Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct);
 
-    /// <summary>Every not-terminated instance carrying this deployment's <c>molecule:deployment</c> tag.</summary>
-    Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct);
+    /// <summary>
+    /// One page of the not-terminated instances carrying this deployment's <c>molecule:deployment</c> tag (up to 1000),
+    /// starting at <paramref name="pageToken"/> (null: the first page). The page's <see cref="ManagedInstancePage.NextPageToken"/>
+    /// asks for the next one; null means the list is done. Paged so a sweep can stop within its budget and go on later.
+    /// </summary>
+    Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct);
 }

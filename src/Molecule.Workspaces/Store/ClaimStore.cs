@@ -150,8 +150,41 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
     }
 
     /// <summary>
+    /// Takes the box off the row for a stop that gave up (stop-exhausted), only where the claim is still this
+    /// operation's, and returns the box the row named at that moment (locked, so no concurrent write slips between
+    /// the read and the clear). Null: the claim is gone, and the box is not this operation's to hand anywhere.
+    /// </summary>
+    public async Task<BoxOnRow?> TakeInstanceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid operationId, CancellationToken ct)
+    {
+        const string sql = """
+            WITH held AS (
+                SELECT id, instance_id, instance_provider FROM workspaces WHERE id = $1 AND claim_id = $2 FOR UPDATE
+            )
+            UPDATE workspaces w
+               SET instance_id = NULL, instance_provider = NULL, url = NULL, version = w.version + 1, updated_at = $3
+              FROM held h
+             WHERE w.id = h.id
+            RETURNING h.instance_id, h.instance_provider
+            """;
+        await using var cmd = Command(conn, tx, sql, Uuid(workspaceId), Uuid(operationId), Time(time.GetUtcNow()));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new BoxOnRow(reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : null;
+    }
+
+    /// <summary>Locks the workspace row for the rest of the transaction (a compensation takes it before the operation row, as the steps do).</summary>
+    public async Task LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, "SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE", Uuid(workspaceId));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
     /// The row half of a compensation: restore the provider if it was written, drop the new box from the row if
-    /// the row points at it, set the status (null: back to the status before the claim), release the claim — all only where the claim is still this operation's.
+    /// the row points at it, set the status (null: back to the status before the claim), release the claim — all only
+    /// where the claim is still this operation's. A row left without a box is never <c>online</c>: it goes
+    /// <c>offline</c> for the reconciler to heal.
     /// </summary>
     public async Task<Workspace?> CompensateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid operationId,
         string? restoreProvider, string? newInstanceId, string? status, CancellationToken ct)
@@ -162,7 +195,11 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
                    url = CASE WHEN instance_id = $4 THEN NULL ELSE url END,
                    instance_provider = CASE WHEN instance_id = $4 THEN NULL ELSE instance_provider END,
                    instance_id = CASE WHEN instance_id = $4 THEN NULL ELSE instance_id END,
-                   status = coalesce($5::text, prior_status, 'offline'), claim_id = NULL, claim_kind = NULL, claim_expires_at = NULL,
+                   -- instance_id here is the value before this update: the status must match the box the row keeps
+                   status = CASE WHEN coalesce($5::text, prior_status, 'offline') = 'online'
+                                  AND (instance_id IS NULL OR instance_id = $4) THEN 'offline'
+                                 ELSE coalesce($5::text, prior_status, 'offline') END,
+                   claim_id = NULL, claim_kind = NULL, claim_expires_at = NULL,
                    prior_status = NULL, version = version + 1, updated_at = $6
              WHERE id = $1 AND claim_id = $2
             RETURNING {{WorkspaceRow.Columns}}
@@ -172,6 +209,9 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
         return await WorkspaceRow.ReadSingleAsync(cmd, ct);
     }
 }
+
+/// <summary>The box a row named when it was taken off it (both null: the row named none).</summary>
+public sealed record BoxOnRow(string? InstanceId, string? Provider);
 
 /// <summary>What a request asks to claim.</summary>
 /// <param name="CheckExpectedProvider">Whether the claim must also match <paramref name="ExpectedProvider"/> (switch-provider).</param>

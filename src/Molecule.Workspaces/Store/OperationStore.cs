@@ -16,6 +16,14 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
         return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
     }
 
+    /// <summary>Reads the operation and locks its row for the rest of the transaction, so no step's write lands between this read and the caller's.</summary>
+    public async Task<Operation?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx, $"SELECT {OperationRow.Columns} FROM operations WHERE id = $1 FOR UPDATE", Uuid(id));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
+    }
+
     /// <summary>The operation that holds a workspace's claim right now, if any.</summary>
     public async Task<Operation?> GetClaimHolderAsync(Guid workspaceId, CancellationToken ct)
     {

@@ -160,29 +160,6 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>One keyset page of removed rows that still name a box (the orphan sweeper's first list).</summary>
-    public async Task<IReadOnlyList<BoxRef>> ListRemovedWithBoxAsync(Guid? after, int limit, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT id, instance_provider, instance_id
-              FROM workspaces
-             WHERE status = 'removed' AND instance_id IS NOT NULL
-               AND ($1::uuid IS NULL OR id > $1)
-             ORDER BY id
-             LIMIT $2
-            """;
-        await using var cmd = db.CreateCommand(sql);
-        cmd.Parameters.AddAll(Uuid(after), P(limit));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var boxes = new List<BoxRef>();
-        while (await reader.ReadAsync(ct))
-        {
-            boxes.Add(new BoxRef(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
-        }
-
-        return boxes;
-    }
-
     /// <summary>True when any ancestor of <paramref name="id"/> is paused.</summary>
     public async Task<bool> HasPausedAncestorAsync(Guid id, CancellationToken ct)
     {

@@ -42,6 +42,22 @@ public sealed class SweepOptions
     /// </summary>
     public string ReconcilerMode { get; set; } = ActMode;
 
+    /// <summary>
+    /// Describe calls the instance reconciler keeps in flight per provider, each of up to 1000 ids. Providers are
+    /// walked side by side, each with its own limit. <value>The default is 8 (EC2's describe rate allows it); 1 to 64.</value>
+    /// </summary>
+    public int DescribeConcurrency { get; set; } = DefaultDescribeConcurrency;
+
+    public const int DefaultDescribeConcurrency = 8;
+
+    /// <summary>
+    /// How long an active operation that lost its claim may stay unwritten before the reconciler ends it and the leak
+    /// pass stops counting its box as owned: longer than any wait of a live walk between two steps (a step's longest
+    /// retry delay is 30 s; the state machine's Task retries span about 2 min), after which nothing walks it.
+    /// <value>5 min.</value>
+    /// </summary>
+    public static readonly TimeSpan AbandonedOperationGrace = TimeSpan.FromMinutes(5);
+
     public TimeSpan Interval => TimeSpan.FromSeconds(IntervalSeconds);
 
     public TimeSpan TickBudget => Interval * TickBudgetFraction;
@@ -59,6 +75,7 @@ public sealed class SweepOptions
         Require(TickBudgetFraction is > 0 and < 1, nameof(TickBudgetFraction), TickBudgetFraction, "must be between 0 and 1 (exclusive)");
         Require(ReconcileGraceSeconds >= 0, nameof(ReconcileGraceSeconds), ReconcileGraceSeconds, "must not be negative");
         Require(LeakGraceSeconds >= 0, nameof(LeakGraceSeconds), LeakGraceSeconds, "must not be negative");
+        Require(DescribeConcurrency is >= 1 and <= 64, nameof(DescribeConcurrency), DescribeConcurrency, "must be between 1 and 64");
         Require(ReconcilerMode is ActMode or ObserveMode, nameof(ReconcilerMode), ReconcilerMode, $"must be '{ActMode}' or '{ObserveMode}'");
         return this;
     }

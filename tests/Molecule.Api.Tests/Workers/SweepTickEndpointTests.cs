@@ -81,6 +81,23 @@ public sealed class SweepTickEndpointTests(SweepTickEndpointTests.SweepsHost hos
     }
 
     [Fact]
+    public async Task A_tick_while_another_process_holds_the_sweeps_lock_is_a_409()
+    {
+        await using var other = await host.Database.DataSource.OpenConnectionAsync();
+        await using (var take = other.CreateCommand())
+        {
+            // what a second process's tick of the reconciler holds (SweepLockStore)
+            take.CommandText = "SELECT pg_advisory_lock(hashtextextended('molecule.sweep:instance-reconciler', 0))";
+            await take.ExecuteNonQueryAsync();
+        }
+
+        using var response = await host.Factory.ClientWithToken(null).SendJsonAsync(HttpMethod.Post, "/internal/sweeps/reconcile", "{}");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("SWEEP_RUNNING", (string?)(await response.ProblemAsync())["error"]);
+    }
+
+    [Fact]
     public async Task The_sweeps_role_serves_no_steps_and_no_public_api()
     {
         var client = host.Factory.AdminClient();

@@ -284,5 +284,5 @@ internal sealed class TerminateHangsProvider(string name) : IComputeProvider
         throw new InvalidOperationException("unreachable");
     }
 
-    public Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct) => throw new NotSupportedException();
+    public Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct) => throw new NotSupportedException();
 }

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Sweeps;
 using Molecule.Workspaces.Tests.Infrastructure;
+using Molecule.Workspaces.Tests.Sweeps;
 
 namespace Molecule.Workspaces.Tests.Reconciler;
 
@@ -323,11 +323,8 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
         Assert.All(fleet, w => Assert.Equal(WorkspaceStatus.Online, harness.WorkspaceAsync(w.Id).Result.Status));
     }
 
-    private InstanceReconciler Reconciler(bool observe, bool reconfirmWithinTick = true) => new(
-        database.DataSource, harness.Providers, harness.Starter, new OperationCompensation(harness.Context), harness.Operations,
-        harness.Events, harness.Dispatcher,
-        new ReconcilerSettings(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick),
-        harness.Time, NullLogger<InstanceReconciler>.Instance);
+    private InstanceReconciler Reconciler(bool observe, bool reconfirmWithinTick = true) =>
+        harness.NewReconciler(SweepTestKit.ReconcilerSettings(observe, reconfirmWithinTick));
 
     /// <summary>One tick, stepping the fake clock while it waits (the 5 s re-confirm).</summary>
     private Task<ReconcileCounts> TickAsync(bool observe = false) =>

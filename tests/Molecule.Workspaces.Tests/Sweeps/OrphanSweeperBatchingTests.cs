@@ -1,5 +1,5 @@
 using Molecule.Workspaces.Providers.Sim;
-using Molecule.Workspaces.Sweeps;
+using Molecule.Workspaces.Sweeps.Orphans;
 using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Workspaces.Tests.Sweeps;
@@ -28,7 +28,7 @@ public sealed class OrphanSweeperBatchingTests(TestDatabase database) : IClassFi
     [Fact]
     public async Task A_tick_stops_at_its_page_bound_and_the_next_tick_carries_on_from_there()
     {
-        const int rows = OrphanSweeper.RemovedPagesPerTick * OrphanSweeper.RemovedPageSize + 500;
+        const int rows = RemovedRowsPass.PagesPerTick * RemovedRowsPass.PageSize + 500;
         await harness.SeedRemovedRowsWithBoxesAsync(rows, "sim-east", "bound");
         var sweeper = harness.NewOrphanSweeper();
 
@@ -38,7 +38,7 @@ public sealed class OrphanSweeperBatchingTests(TestDatabase database) : IClassFi
         var second = await sweeper.RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(10_000, first["removed_terminated"]);
-        Assert.Equal(OrphanSweeper.RemovedPagesPerTick, callsInFirst);
+        Assert.Equal(RemovedRowsPass.PagesPerTick, callsInFirst);
         Assert.Equal(500L, leftAfterFirst);
         Assert.Equal(500, second["removed_terminated"]);
         Assert.Equal(callsInFirst + 1, harness.East.Calls.Count(SimCall.Terminate));

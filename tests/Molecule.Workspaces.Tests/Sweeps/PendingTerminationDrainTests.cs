@@ -1,3 +1,4 @@
+using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Tests.Infrastructure;
@@ -70,6 +71,24 @@ public sealed class PendingTerminationDrainTests(TestDatabase database) : IClass
         Assert.Equal(1, healed["pending_terminated"]);
         Assert.False(await harness.IsAliveAsync(harness.East, box));
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", box));
+    }
+
+    [Fact]
+    public async Task A_queued_box_that_a_live_row_names_is_never_terminated_by_the_drain()
+    {
+        var workspace = await harness.CreateOnlineAsync("queued-but-live");
+        // what a compensation from a stale read used to leave behind: the live row's own box in the queue
+        await database.ExecuteAsync("""
+            INSERT INTO pending_terminations (provider, instance_id, workspace_id, reason, next_attempt_at, created_at)
+            VALUES ('sim-east', $1, $2, 'rollback', $3, $3)
+            """, workspace.InstanceId!, workspace.Id, harness.Time.GetUtcNow());
+
+        var result = await harness.NewOrphanSweeper().RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(0, result["pending_terminated"]);
+        Assert.Equal(0, harness.East.Calls.TerminateRequestsFor(workspace.InstanceId!));
+        Assert.True(await harness.IsAliveAsync(harness.East, workspace.InstanceId!));
+        Assert.Equal(WorkspaceStatus.Online, (await harness.WorkspaceAsync(workspace.Id)).Status);
     }
 
     private async Task<DateTimeOffset> NextAttemptAtAsync(string instanceId) =>

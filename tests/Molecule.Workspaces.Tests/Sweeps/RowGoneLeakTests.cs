@@ -1,3 +1,4 @@
+using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Providers;
@@ -65,6 +66,25 @@ public sealed class RowGoneLeakTests(TestDatabase database) : IClassFixture<Test
         await database.ExecuteAsync("UPDATE operations SET state = 'failed' WHERE id = $1", op);
         var afterwards = await sweeper.RunOnceAsync(CancellationToken.None);
         Assert.Equal(1, afterwards["leaked"]);
+        Assert.False(await harness.IsAliveAsync(harness.East, box));
+    }
+
+    [Fact]
+    public async Task The_box_of_an_operation_that_lost_its_claim_is_reaped_once_the_operation_is_past_the_grace()
+    {
+        var (workspaceId, op) = await harness.CreateAsync("claim-taken");
+        var box = await harness.ProvisionBoxAsync(harness.East, workspaceId, op);
+        var progress = (await harness.OperationAsync(op)).Progress with { NewInstanceId = box, NewInstanceProvider = "sim-east" };
+        await harness.Operations.SaveProgressAsync(op, StepNames.Provision, progress, CancellationToken.None);
+        await database.ExecuteAsync("UPDATE operations SET state = 'running' WHERE id = $1", op);
+        // a delete cleared the claim; the walk died before it could notice and queue its box
+        await harness.MarkRemovedAsync(workspaceId);
+        harness.Time.Advance(SweepTestKit.PastLeakGrace);
+
+        var result = await harness.NewOrphanSweeper().RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(OperationState.Running, (await harness.OperationAsync(op)).State);
+        Assert.Equal(1, result["leaked"]);
         Assert.False(await harness.IsAliveAsync(harness.East, box));
     }
 
@@ -141,7 +161,7 @@ public sealed class RowGoneLeakTests(TestDatabase database) : IClassFixture<Test
             VALUES ('sim-east', $1, $1, 'sim.medium', 'running', '{"molecule:deployment": "other"}', $2, $2, $2)
             """, foreign, harness.Time.GetUtcNow());
         // a provider whose list forgets the deployment filter
-        var careless = new InterceptingProvider(harness.East) { ListOverride = ct => harness.East.ListAllAsync(ct) };
+        var careless = new InterceptingProvider(harness.East) { ListOverride = async (_, ct) => new ManagedInstancePage(await harness.East.ListAllAsync(ct), null) };
         harness.Time.Advance(SweepTestKit.PastLeakGrace);
 
         var result = await harness.NewOrphanSweeper(new ProviderRegistry([careless, harness.West], "sim-east")).RunOnceAsync(CancellationToken.None);

@@ -22,6 +22,21 @@ internal static class SweepTestKit
             providers ?? harness.Providers, new BatchTerminator(providers ?? harness.Providers, harness.Time),
             new DeploymentIdentity("test"), new SweepOptions(), harness.Time, NullLogger<OrphanSweeper>.Instance);
 
+    /// <summary>
+    /// The reconciler's settings the tests use: the production windows, act mode, the re-confirm waited for inside the
+    /// tick. The tick budget is an hour: a test's driver steps the fake clock whenever the work is not done yet, much
+    /// faster than a loaded machine runs its statements, and the budget's share for new pages must never cut a test's walk.
+    /// </summary>
+    public static ReconcilerSettings ReconcilerSettings(bool observe = false, bool reconfirmWithinTick = true) =>
+        new(TimeSpan.FromSeconds(120), observe, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), reconfirmWithinTick)
+        {
+            TickBudget = TimeSpan.FromHours(1),
+        };
+
+    public static InstanceReconciler NewReconciler(this OperationHarness harness, ReconcilerSettings? settings = null, ProviderRegistry? providers = null) =>
+        new(harness.Database.DataSource, providers ?? harness.Providers, harness.Starter, new OperationCompensation(harness.Context),
+            harness.Events, harness.Dispatcher, settings ?? ReconcilerSettings(), harness.Time, NullLogger<InstanceReconciler>.Instance);
+
     /// <summary>Starts a box directly in the sim, tagged for the test deployment and, when given, a workspace and an operation.</summary>
     public static Task<string> ProvisionBoxAsync(this OperationHarness harness, SimProvider sim, Guid? workspaceId = null, Guid? operationId = null)
     {
@@ -76,6 +91,38 @@ internal static class SweepTestKit
             """, provider, prefix, now, count);
     }
 
+    /// <summary>
+    /// <paramref name="count"/> unclaimed online workspaces of <paramref name="provider"/>, each over a running box, last
+    /// changed an hour ago (past the reconcile grace); returns their ids in id order, the order the reconciler walks them.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Guid Id, string InstanceId)>> SeedOnlineRowsWithBoxesAsync(this OperationHarness harness, int count,
+        string provider, string prefix)
+    {
+        var longAgo = harness.Time.GetUtcNow().AddHours(-1);
+        await harness.Database.ExecuteAsync("""
+            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
+            SELECT $1, 'i-' || $2 || '-' || g, $2 || '-' || g, 'sim.medium', 'running',
+                   jsonb_build_object('molecule:deployment', 'test'), $3, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, longAgo, count);
+        await harness.Database.ExecuteAsync("""
+            INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at)
+            SELECT gen_random_uuid(), $2 || '-' || g, 'online', 'agent', jsonb_build_object('provider', $1),
+                   'i-' || $2 || '-' || g, $1, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, longAgo, count);
+        var rows = new List<(Guid, string)>();
+        await using var cmd = harness.Database.DataSource.CreateCommand("SELECT id, instance_id FROM workspaces WHERE name LIKE $1 || '-%' ORDER BY id");
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = prefix });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetGuid(0), reader.GetString(1)));
+        }
+
+        return rows;
+    }
+
     /// <summary>Removed rows that still name a box.</summary>
     public static Task<long> RemovedRowsWithBoxAsync(this OperationHarness harness) =>
         harness.Database.ScalarAsync<long>("SELECT count(*) FROM workspaces WHERE status = 'removed' AND instance_id IS NOT NULL");
@@ -107,7 +154,9 @@ internal sealed class InterceptingProvider(IComputeProvider inner) : IComputePro
 {
     public Func<IReadOnlyCollection<string>, Task>? BeforeTerminate { get; set; }
 
-    public Func<CancellationToken, Task<IReadOnlyList<ManagedInstance>>>? ListOverride { get; set; }
+    public Func<IReadOnlyCollection<string>, CancellationToken, Task>? BeforeDescribe { get; set; }
+
+    public Func<string?, CancellationToken, Task<ManagedInstancePage>>? ListOverride { get; set; }
 
     public string Name => inner.Name;
 
@@ -116,8 +165,15 @@ internal sealed class InterceptingProvider(IComputeProvider inner) : IComputePro
     public Task<string> ProvisionAsync(InstanceSpec spec, string idempotencyToken, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
         inner.ProvisionAsync(spec, idempotencyToken, tags, ct);
 
-    public Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct) =>
-        inner.DescribeAsync(instanceIds, ct);
+    public async Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
+    {
+        if (BeforeDescribe is { } before)
+        {
+            await before(instanceIds, ct);
+        }
+
+        return await inner.DescribeAsync(instanceIds, ct);
+    }
 
     public async Task<IReadOnlyDictionary<string, TerminateResult>> TerminateAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
     {
@@ -129,8 +185,8 @@ internal sealed class InterceptingProvider(IComputeProvider inner) : IComputePro
         return await inner.TerminateAsync(instanceIds, ct);
     }
 
-    public Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct) =>
-        ListOverride?.Invoke(ct) ?? inner.ListManagedAsync(ct);
+    public Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct) =>
+        ListOverride?.Invoke(pageToken, ct) ?? inner.ListManagedAsync(pageToken, ct);
 }
 
 /// <summary>

@@ -56,9 +56,9 @@ public abstract class OperationStep(StepContext context)
 
             await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.OperationAborted,
                 new JsonObject { ["kind"] = op.Kind, ["step"] = Name, ["reason"] = reason }, token);
-            if (op.Progress is { NewInstanceId: { } newId, NewInstanceProvider: { } newProvider })
+            if (op.Progress is { NewInstanceId: { } newId, NewInstanceProvider: { } newProvider }
+                && await Context.PendingTerminations.EnqueueAsync(conn, tx, newProvider, newId, op.WorkspaceId, "operation_aborted", reason, token))
             {
-                await Context.PendingTerminations.EnqueueAsync(conn, tx, newProvider, newId, op.WorkspaceId, "operation_aborted", reason, token);
                 await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.InstanceQueuedForTermination,
                     new JsonObject { ["instance_id"] = newId, ["provider"] = newProvider, ["reason"] = "operation_aborted" }, token);
             }

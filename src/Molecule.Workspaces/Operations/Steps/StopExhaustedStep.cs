@@ -19,31 +19,33 @@ public sealed class StopExhaustedStep(StepContext context) : OperationStep(conte
             return StepResult.Ok;
         }
 
-        var row = await Context.Claims.GetIfHeldAsync(op.WorkspaceId, op.Id, ct);
-        if (row is null)
+        if (await Context.Claims.GetIfHeldAsync(op.WorkspaceId, op.Id, ct) is null)
         {
             return await AbortAsync(op, "claim lost before stop-exhausted", ct);
         }
 
         return await InTransactionAsync(async (conn, tx, token) =>
         {
-            if (row is { InstanceId: { } instanceId, InstanceProvider: { } provider })
+            // off the row first, under the claim, then into the queue: with the claim lost meanwhile (a delete, an
+            // expiry whose compensation handed the row back) the box is the row's again, and queueing it would kill
+            // a box that a live row names
+            var taken = await Context.Claims.TakeInstanceAsync(conn, tx, op.WorkspaceId, op.Id, token);
+            if (taken is null)
             {
-                await Context.PendingTerminations.EnqueueAsync(conn, tx, provider, instanceId, op.WorkspaceId, "stop_exhausted", op.Progress.LastError, token);
+                return null;
             }
 
-            if (!await Context.Claims.ClearInstanceAsync(conn, tx, op.WorkspaceId, op.Id, token))
+            if (taken is { InstanceId: { } instanceId, Provider: { } provider })
             {
-                // the enqueue still commits: the box must die either way, and both the queue and a removed row's sweep are idempotent
-                return null;
+                await Context.PendingTerminations.EnqueueAsync(conn, tx, provider, instanceId, op.WorkspaceId, "stop_exhausted", op.Progress.LastError, token);
             }
 
             await Context.Operations.SaveProgressAsync(conn, tx, op.Id, Name, op.Progress with { Stopped = true, StopExhausted = true }, token);
             var eventType = op.Kind == OperationKind.SwitchProvider ? EventTypes.SwitchStopExhausted : EventTypes.StopExhausted;
             await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, eventType, Payload(op, new()
             {
-                ["old_instance_id"] = row.InstanceId,
-                ["old_provider"] = row.InstanceProvider,
+                ["old_instance_id"] = taken.InstanceId,
+                ["old_provider"] = taken.Provider,
                 ["new_provider"] = op.Input.ToProvider,
                 ["attempts"] = op.Progress.AttemptsOf(StepNames.StopOld),
                 ["last_error"] = op.Progress.LastError,

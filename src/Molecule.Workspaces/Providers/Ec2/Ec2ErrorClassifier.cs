@@ -57,6 +57,8 @@ public static class Ec2ErrorClassifier
         "AccessDenied",
         "AccessDeniedException",
         "InvalidClientTokenId",
+        // a list page token that is stale or not EC2's: asking again with it cannot help (the sweep starts the list over)
+        "InvalidPaginationToken",
         "SignatureDoesNotMatch",
         "MissingAuthenticationToken",
         "Blocked",

@@ -145,21 +145,30 @@ public sealed class Ec2Provider : IComputeProvider
     }
 
     /// <summary>
-    /// <c>DescribeInstances</c> filtered by <c>tag:molecule:deployment</c> and every state but terminated, all pages.
-    /// A box without a launch time is reported as launched now, so no age-based decision can act on it yet.
+    /// One <c>DescribeInstances</c> page (up to 1000) filtered by <c>tag:molecule:deployment</c> and every state but
+    /// terminated, and EC2's <c>NextToken</c> for the next one. A box without a launch time is reported as launched
+    /// now, so no age-based decision can act on it yet.
     /// </summary>
-    public async Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct)
+    public async Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct)
     {
-        var filters = new List<Filter>
+        var request = new DescribeInstancesRequest
         {
-            new($"tag:{ProviderTags.Deployment}", [deploymentId]),
-            new("instance-state-name", [.. Ec2InstanceStates.NotTerminatedNames]),
+            Filters =
+            [
+                new($"tag:{ProviderTags.Deployment}", [deploymentId]),
+                new("instance-state-name", [.. Ec2InstanceStates.NotTerminatedNames]),
+            ],
+            MaxResults = MaxIdsPerCall,
+            NextToken = pageToken,
         };
-
-        var instances = await DescribeAllPagesAsync(filters, ct);
+        var response = await calls.RunAsync("DescribeInstances", c => ec2.DescribeInstancesAsync(request, c), ct);
+        if (!string.IsNullOrEmpty(response.NextToken) && response.NextToken == pageToken)
+        {
+            throw new ProviderException(Name, ProviderErrorKind.Transient, "DescribeInstances returned the same NextToken twice");
+        }
 
         var now = timeProvider.GetUtcNow();
-        return instances
+        var instances = (response.Reservations ?? []).SelectMany(r => r.Instances ?? [])
             .Select(i => new ManagedInstance(
                 i.InstanceId,
                 Ec2InstanceStates.Of(i, Name),
@@ -167,6 +176,7 @@ public sealed class Ec2Provider : IComputeProvider
                 (i.Tags ?? []).ToDictionary(t => t.Key, t => t.Value ?? "", StringComparer.Ordinal)))
             .Where(i => i.State != InstanceState.Terminated)
             .ToList();
+        return new ManagedInstancePage(instances, string.IsNullOrEmpty(response.NextToken) ? null : response.NextToken);
     }
 
     private async Task TerminateBatchAsync(IReadOnlyList<string> batch, Dictionary<string, TerminateResult> results, CancellationToken ct)

@@ -21,6 +21,9 @@ public sealed class SimProvider(
 {
     public const string ProviderType = "sim";
 
+    /// <summary>Boxes per list page, as EC2's <c>MaxResults</c>.</summary>
+    public const int ListPageSize = 1000;
+
     private readonly Lock randomGate = new();
     private readonly Random random = new();
 
@@ -135,14 +138,32 @@ public sealed class SimProvider(
         return result;
     }
 
-    public async Task<IReadOnlyList<ManagedInstance>> ListManagedAsync(CancellationToken ct)
+    /// <summary>A page of this deployment's boxes in instance-id order; the token is the last id of the page before.</summary>
+    public async Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct)
     {
+        // a cloud's list pays its latency (and may fail) per page, as EC2's DescribeInstances does
         await EnterCallAsync(SimCall.List, ct);
-        return await OnStoreAsync(() => ListAsync(onlyManaged: true, ct), ct);
+        var page = await OnStoreAsync(() => ListPageAsync(onlyManaged: true, pageToken ?? "", ct), ct);
+        return new ManagedInstancePage(page, page.Count == ListPageSize ? page[^1].InstanceId : null);
     }
 
     /// <summary>Every instance of this provider that is not terminated, whatever its tags (the admin view).</summary>
-    public Task<IReadOnlyList<ManagedInstance>> ListAllAsync(CancellationToken ct) => ListAsync(onlyManaged: false, ct);
+    public async Task<IReadOnlyList<ManagedInstance>> ListAllAsync(CancellationToken ct)
+    {
+        var all = new List<ManagedInstance>();
+        var after = "";
+        while (true)
+        {
+            var page = await ListPageAsync(onlyManaged: false, after, ct);
+            all.AddRange(page);
+            if (page.Count < ListPageSize)
+            {
+                return all;
+            }
+
+            after = page[^1].InstanceId;
+        }
+    }
 
     /// <summary>Kills a box from outside, as a spot reclaim or an operator's console would. False if it was not alive.</summary>
     public async Task<bool> KillAsync(string instanceId, CancellationToken ct) => await MarkTerminatedAsync([instanceId], ct) == 1;
@@ -162,9 +183,8 @@ public sealed class SimProvider(
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task<IReadOnlyList<ManagedInstance>> ListAsync(bool onlyManaged, CancellationToken ct)
+    private async Task<IReadOnlyList<ManagedInstance>> ListPageAsync(bool onlyManaged, string after, CancellationToken ct)
     {
-        const int pageSize = 1000;
         const string sql = """
             SELECT instance_id,
                    CASE WHEN state = 'pending' AND running_at <= $3 THEN 'running' ELSE state END,
@@ -177,34 +197,22 @@ public sealed class SimProvider(
              ORDER BY instance_id
              LIMIT $6
             """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = onlyManaged });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = deploymentId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = after });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ListPageSize });
         var instances = new List<ManagedInstance>();
-        var after = "";
-        while (true)
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
         {
-            await using var cmd = db.CreateCommand(sql);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = name });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = onlyManaged });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = deploymentId });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = after });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = pageSize });
-            var page = 0;
-            await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    var tags = JsonSerializer.Deserialize(reader.GetString(3), DomainJson.Default.DictionaryStringString) ?? [];
-                    after = reader.GetString(0);
-                    instances.Add(new ManagedInstance(after, ParseState(reader.GetString(1)), reader.GetFieldValue<DateTimeOffset>(2), tags));
-                    page++;
-                }
-            }
-
-            if (page < pageSize)
-            {
-                return instances;
-            }
+            var tags = JsonSerializer.Deserialize(reader.GetString(3), DomainJson.Default.DictionaryStringString) ?? [];
+            instances.Add(new ManagedInstance(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetFieldValue<DateTimeOffset>(2), tags));
         }
+
+        return instances;
     }
 
     private async Task<string?> ReadIdByTokenAsync(string token, CancellationToken ct)

@@ -27,7 +27,7 @@ public sealed class Ec2ListManagedTests
         AnswerPages(Page(null));
         var provider = Provider(ec2);
 
-        await provider.ListManagedAsync(default);
+        await provider.ListManagedAsync(null, default);
 
         var request = Assert.Single(requests);
         Assert.Null(request.InstanceIds);
@@ -38,7 +38,7 @@ public sealed class Ec2ListManagedTests
     }
 
     [Fact]
-    public async Task List_follows_NextToken_and_returns_every_page()
+    public async Task List_returns_one_page_and_its_NextToken_and_asks_for_the_next_page_with_it()
     {
         AnswerPages(
             Page("p2", Box(Id(1), 16, DateTime.UtcNow)),
@@ -46,11 +46,28 @@ public sealed class Ec2ListManagedTests
             Page(null, Box(Id(2), 80, DateTime.UtcNow), Box(Id(3), 0, DateTime.UtcNow)));
         var provider = Provider(ec2);
 
-        var instances = await provider.ListManagedAsync(default);
+        var first = await provider.ListManagedAsync(null, default);
+        var second = await provider.ListManagedAsync(first.NextPageToken, default);
+        var third = await provider.ListManagedAsync(second.NextPageToken, default);
 
         Assert.Equal([null, "p2", "p3"], requests.Select(r => r.NextToken));
+        Assert.All(requests, r => Assert.Equal(1000, r.MaxResults));
+        Assert.Equal(["p2", "p3", null], new[] { first, second, third }.Select(p => p.NextPageToken));
+        var instances = first.Instances.Concat(second.Instances).Concat(third.Instances).ToList();
         Assert.Equal([Id(1), Id(2), Id(3)], instances.Select(i => i.InstanceId));
         Assert.Equal([InstanceState.Running, InstanceState.Stopped, InstanceState.Pending], instances.Select(i => i.State));
+    }
+
+    [Fact]
+    public async Task A_page_token_EC2_refuses_is_a_terminal_error()
+    {
+        ec2.DescribeInstancesAsync(Arg.Any<DescribeInstancesRequest>(), Arg.Any<CancellationToken>())
+            .Returns<DescribeInstancesResponse>(_ => throw Error("InvalidPaginationToken", System.Net.HttpStatusCode.BadRequest));
+        var provider = Provider(ec2);
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.ListManagedAsync("stale", default));
+
+        Assert.Equal(ProviderErrorKind.Terminal, error.Kind);
     }
 
     [Fact]
@@ -60,7 +77,7 @@ public sealed class Ec2ListManagedTests
         AnswerPages(Page(null, Box(Id(1), 16, launched, (ProviderTags.Deployment, DeploymentId), (ProviderTags.WorkspaceId, "ws-1"))));
         var provider = Provider(ec2);
 
-        var instance = Assert.Single(await provider.ListManagedAsync(default));
+        var instance = Assert.Single((await provider.ListManagedAsync(null, default)).Instances);
 
         Assert.Equal(new DateTimeOffset(launched), instance.LaunchedAt);
         Assert.Equal(TimeSpan.Zero, instance.LaunchedAt.Offset);
@@ -74,7 +91,7 @@ public sealed class Ec2ListManagedTests
         AnswerPages(Page(null, Box(Id(1), 0, launchTime: null)));
         var provider = Provider(ec2, time: new FakeTimeProvider(Now));
 
-        var instance = Assert.Single(await provider.ListManagedAsync(default));
+        var instance = Assert.Single((await provider.ListManagedAsync(null, default)).Instances);
 
         Assert.Equal(Now, instance.LaunchedAt);
         Assert.Empty(instance.Tags);
@@ -86,7 +103,7 @@ public sealed class Ec2ListManagedTests
         AnswerPages(Page(null, Box(Id(1), 48, DateTime.UtcNow), Box(Id(2), 16, DateTime.UtcNow)));
         var provider = Provider(ec2);
 
-        var instances = await provider.ListManagedAsync(default);
+        var instances = (await provider.ListManagedAsync(null, default)).Instances;
 
         Assert.Equal([Id(2)], instances.Select(i => i.InstanceId));
     }
@@ -97,7 +114,7 @@ public sealed class Ec2ListManagedTests
         AnswerPages(new DescribeInstancesResponse { Reservations = null });
         var provider = Provider(ec2);
 
-        var instances = await provider.ListManagedAsync(default);
+        var instances = (await provider.ListManagedAsync(null, default)).Instances;
 
         Assert.Empty(instances);
     }
@@ -109,7 +126,7 @@ public sealed class Ec2ListManagedTests
             .Returns<DescribeInstancesResponse>(_ => throw Error("Unavailable", System.Net.HttpStatusCode.ServiceUnavailable));
         var provider = Provider(ec2);
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.ListManagedAsync(default));
+        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.ListManagedAsync(null, default));
 
         Assert.Equal(ProviderErrorKind.Transient, error.Kind);
     }

@@ -31,7 +31,7 @@ public sealed class SimStoreFailureTests : IAsyncLifetime
         var describe = await Assert.ThrowsAsync<ProviderException>(() => Sim.DescribeAsync(["i-0123"], CancellationToken.None));
         var provision = await Assert.ThrowsAsync<ProviderException>(() =>
             Sim.ProvisionAsync(new InstanceSpec(null, "ephemeral", null), Guid.NewGuid().ToString(), new Dictionary<string, string>(), CancellationToken.None));
-        var list = await Assert.ThrowsAsync<ProviderException>(() => Sim.ListManagedAsync(CancellationToken.None));
+        var list = await Assert.ThrowsAsync<ProviderException>(() => Sim.ListManagedAsync(null, CancellationToken.None));
 
         Assert.All([describe, provision, list], e => Assert.Equal(ProviderErrorKind.Transient, e.Kind));
     }

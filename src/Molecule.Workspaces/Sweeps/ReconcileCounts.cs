@@ -1,0 +1,70 @@
+namespace Molecule.Workspaces.Sweeps;
+
+/// <summary>The counts of one reconciler tick; each is a metric of its metrics line. Safe to add to from parallel pages.</summary>
+public enum ReconcileCount
+{
+    Checked,
+    DescribeCalls,
+    ProviderErrors,
+    Dead,
+    MarkedOffline,
+    Braked,
+    Healed,
+    HealBudgetExhausted,
+    ExpiredClaims,
+    Redispatched,
+    AbandonedOperations,
+    Errors,
+}
+
+/// <summary>What one reconciler tick saw and did.</summary>
+public sealed class ReconcileCounts
+{
+    private static readonly (ReconcileCount Count, string Metric)[] Metrics =
+    [
+        (ReconcileCount.Checked, "checked"),
+        (ReconcileCount.DescribeCalls, "describe_calls"),
+        (ReconcileCount.ProviderErrors, "provider_errors"),
+        (ReconcileCount.Dead, "dead"),
+        (ReconcileCount.MarkedOffline, "marked_offline"),
+        (ReconcileCount.Braked, "braked"),
+        (ReconcileCount.Healed, "healed"),
+        (ReconcileCount.HealBudgetExhausted, "heal_budget_exhausted"),
+        (ReconcileCount.ExpiredClaims, "expired_claims"),
+        (ReconcileCount.Redispatched, "redispatched"),
+        (ReconcileCount.AbandonedOperations, "abandoned_operations"),
+        (ReconcileCount.Errors, "errors"),
+    ];
+
+    private readonly int[] values = new int[Metrics.Length];
+
+    public int Checked => this[ReconcileCount.Checked];
+    public int DescribeCalls => this[ReconcileCount.DescribeCalls];
+    public int ProviderErrors => this[ReconcileCount.ProviderErrors];
+    public int Dead => this[ReconcileCount.Dead];
+    public int MarkedOffline => this[ReconcileCount.MarkedOffline];
+    public int Braked => this[ReconcileCount.Braked];
+    public int Healed => this[ReconcileCount.Healed];
+    public int BudgetExhausted => this[ReconcileCount.HealBudgetExhausted];
+    public int ExpiredClaims => this[ReconcileCount.ExpiredClaims];
+    public int Redispatched => this[ReconcileCount.Redispatched];
+    public int AbandonedOperations => this[ReconcileCount.AbandonedOperations];
+
+    /// <summary>Unexpected exceptions caught on a page, a row or a pass (each logged); the tick went on.</summary>
+    public int Errors => this[ReconcileCount.Errors];
+
+    /// <summary>Another process held the reconciler's lock: this tick did nothing.</summary>
+    public bool Skipped { get; init; }
+
+    /// <summary>The tick's budget ran out (or its lock was lost) before its work did.</summary>
+    public bool OutOfTime { get; set; }
+
+    public int this[ReconcileCount count] => Volatile.Read(ref values[(int)count]);
+
+    public void Add(ReconcileCount count, int n = 1) => Interlocked.Add(ref values[(int)count], n);
+
+    public SweepResult ToResult() => new(
+        [.. Metrics.Select(m => new SweepCount(m.Metric, this[m.Count])), new SweepCount("skipped", Skipped ? 1 : 0)],
+        [],
+        BudgetExhausted: OutOfTime);
+}
