@@ -4,7 +4,8 @@
 #   infra/dev.sh run [app args]   local Postgres + the API (sim providers) on http://127.0.0.1:8080
 #   infra/dev.sh test [args]      local Postgres + every test (npm ci in infra/checks, .NET, then npm test there);
 #                                 with args (e.g. --filter Name~Claim) only `dotnet test <args>`, a focused run
-#   infra/dev.sh bench CMD [args] local Postgres + a benchmark (bench/Molecule.Bench), e.g. orphan-sweep --rows 10000
+#   infra/dev.sh bench CMD [args] local Postgres + a benchmark (bench/Molecule.Bench), e.g. orphan-sweep --rows 10000;
+#                                 `bench api` installs Debian's wrk (the load generator) when it is missing
 #   infra/dev.sh stop             stop this repo's local Postgres cluster
 #   infra/dev.sh psql [args]      psql on the molecule database
 #
@@ -23,7 +24,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 
 usage() {
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -157,8 +158,19 @@ cmd_test() {
   ((${#failed_steps[@]} == 0))
 }
 
+# The HTTP benchmark's load generator: Debian's wrk (C, so it takes as little of the shared cores as a generator can).
+ensure_wrk() {
+  command -v wrk >/dev/null 2>&1 && return 0
+  echo "[bench] installing Debian's wrk (the load generator)" >&2
+  local sudo=""
+  ((EUID == 0)) || sudo="sudo"
+  $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >&2
+  need wrk "Debian package wrk"
+}
+
 cmd_bench() {
   need dotnet "install the .NET 10 SDK"
+  [[ "${1:-}" == "api" ]] && ensure_wrk
   ensure_scratch_server
   echo "[bench] MOLECULE_TEST_POSTGRES=$MOLECULE_TEST_POSTGRES" >&2
   exec dotnet run -c Release --project bench/Molecule.Bench -- "$@"

@@ -6,6 +6,7 @@ BenchCommand[] commands =
     OrphanSweepBench.Command,
     ReconcileBench.Command,
     SwitchBench.Command,
+    ApiBench.Command,
 ];
 
 if (args.Length == 0 || commands.FirstOrDefault(c => c.Name == args[0]) is not { } command)
