@@ -6,13 +6,27 @@ namespace Molecule.Workspaces.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh, migrated PostgreSQL database for one test class, on the real server that <c>infra/dev.sh test</c> starts
-/// (<c>MOLECULE_TEST_POSTGRES</c>, an admin connection string). Dropped when the class is done.
+/// (<c>MOLECULE_TEST_POSTGRES</c>, an admin connection string) or on a server of the test's own
+/// (<see cref="PrivatePostgres"/>). Dropped when the class is done.
 /// </summary>
 public sealed class TestDatabase : IAsyncLifetime
 {
     public const string AdminConnectionVariable = "MOLECULE_TEST_POSTGRES";
 
     private readonly string name = "molecule_test_" + Guid.NewGuid().ToString("N")[..16];
+    private readonly string? serverAdminConnectionString;
+
+    // one public constructor: xUnit builds class fixtures through it
+    public TestDatabase()
+    {
+    }
+
+    private TestDatabase(string adminConnectionString) => serverAdminConnectionString = adminConnectionString;
+
+    /// <summary>A database on the server <paramref name="adminConnectionString"/> reaches, not the shared one.</summary>
+    public static TestDatabase OnServer(string adminConnectionString) => new(adminConnectionString);
+
+    private string ServerAdmin => serverAdminConnectionString ?? AdminConnectionString;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -26,14 +40,14 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(AdminConnectionString))
+        await using (var admin = new NpgsqlConnection(ServerAdmin))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
             await create.ExecuteNonQueryAsync();
         }
 
-        ConnectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(ServerAdmin) { Database = name, MaxPoolSize = 200 }.ConnectionString;
         await new DatabaseMigrator(ConnectionString, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
     }
@@ -46,7 +60,7 @@ public sealed class TestDatabase : IAsyncLifetime
         }
 
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await using var admin = new NpgsqlConnection(ServerAdmin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();
