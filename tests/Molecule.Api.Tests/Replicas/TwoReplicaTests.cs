@@ -43,10 +43,12 @@ public sealed class TwoReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         // every walk has a box booting (await-running polls it): the replica dies mid-walk
         await WaitUntilAsync(() => workspaces.All(w => steps.Runs.Any(r => r.OperationId == w.Operation && r.Step == StepNames.AwaitRunning)),
             "every create reached await-running");
-        var heldByTheDying = await database.ScalarAsync<long>(
-            "SELECT count(*) FROM operations WHERE lease_holder = $1 AND state IN ('pending', 'running')", dyingReplica);
         proxy.Sever();
         var diedAt = DateTimeOffset.UtcNow;
+        // what the dead replica held (a commit it had already sent lands within moments, so counted after those)
+        await Task.Delay(200);
+        var heldByTheDying = await database.ScalarAsync<long>(
+            "SELECT count(*) FROM operations WHERE lease_holder = $1 AND state IN ('pending', 'running')", dyingReplica);
         await dying.DisposeAsync();
 
         await WaitUntilAsync(async () => await database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE state IN ('pending', 'running')") == 0,
