@@ -19,7 +19,7 @@ internal sealed class BenchStack
         Operations = new OperationStore(db, time);
         Context = new StepContext(db, new ClaimStore(db, time), Operations, new EventStore(db, time), new PendingTerminationStore(time),
             Providers, options, new DeploymentIdentity(deployment), time, NullLogger<OperationStep>.Instance);
-        Runner = new LocalOperationRunner(new StepExecutor(Context), Operations, options, time, NullLogger<LocalOperationRunner>.Instance);
+        Runner = new LocalOperationRunner(new StepExecutor(Context), Operations, new OperationLeaseStore(db, time), options, time, NullLogger<LocalOperationRunner>.Instance);
         Starter = new OperationStarter(Context.Claims, new WorkspaceStore(db, time), Operations, Runner, options, time, NullLogger<OperationStarter>.Instance);
         Creator = new WorkspaceCreator(db, new TokenStore(db, time), Context.Events, Runner,
             new IdempotencyTokenSealer([System.Security.Cryptography.RandomNumberGenerator.GetBytes(IdempotencyTokenSealer.KeyBytes)]), options, time, NullLogger<WorkspaceCreator>.Instance);

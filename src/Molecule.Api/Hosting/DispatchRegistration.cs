@@ -1,6 +1,7 @@
 using Amazon.DynamoDBv2;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Operations.DynamoDb;
+using Molecule.Workspaces.Store;
 
 namespace Molecule.Api.Hosting;
 
@@ -27,6 +28,7 @@ public static class DispatchRegistration
                         $"role '{settings.Role}' needs Molecule:Dispatch:Mode '{DynamoDb}'");
                 }
 
+                services.AddSingleton<OperationLeaseStore>();
                 services.AddSingleton<LocalOperationRunner>();
                 services.AddSingleton<IOperationDispatcher>(sp => sp.GetRequiredService<LocalOperationRunner>());
                 if (ServiceRoles.RunsInProcessWork(settings.Role))

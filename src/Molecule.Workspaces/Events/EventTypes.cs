@@ -14,6 +14,7 @@ public static class EventTypes
     public const string OperationAborted = "workspace.operation.aborted";
     public const string OperationFailed = "workspace.operation.failed";
     public const string OperationExpired = "workspace.operation.expired";
+    public const string OperationAdopted = "workspace.operation.adopted";
     public const string InstanceStopped = "workspace.instance.stopped";
     public const string InstanceProvisioned = "workspace.instance.provisioned";
     public const string InstanceRunning = "workspace.instance.running";

@@ -22,11 +22,21 @@ public sealed class OperationOptions
     /// <summary>How many operations the local runner walks at once. <value>The default is 64.</value></summary>
     public int LocalConcurrency { get; set; } = 64;
 
+    /// <summary>
+    /// How long a local replica's lease on an operation lasts without renewal, in seconds (DESIGN §5.4). The replica
+    /// walking an operation renews it before every step and every third of this; every third of this each replica
+    /// also adopts the operations whose lease has expired. A dead replica's operations are therefore walked again
+    /// within 4/3 of this. Must be above 0. <value>The default is 30 s: a dead replica's work moves within 40 s.</value>
+    /// </summary>
+    public double LeaseSeconds { get; set; } = 30;
+
     public TimeSpan ClaimTtl => TimeSpan.FromSeconds(ClaimTtlSeconds);
 
     public TimeSpan PollInterval => TimeSpan.FromSeconds(PollIntervalSeconds);
 
     public TimeSpan AwaitRunningTimeout => TimeSpan.FromSeconds(AwaitRunningTimeoutSeconds);
+
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
     public TimeSpan ProviderCallTimeout => TimeSpan.FromSeconds(ProviderCallTimeoutSeconds);
 }

@@ -55,12 +55,13 @@ public sealed class StepExecutor(StepContext context) : IStepExecutor
 
     private async Task<StepResult> RunLoadedAsync(string step, Operation op, string executionId, CancellationToken ct)
     {
-        if (step != StepNames.Begin && op.ExecutionArn != executionId)
+        if (step != StepNames.Begin && (op.ExecutionArn != executionId || op.State == OperationState.Pending))
         {
             // Only the execution that won begin acts for the operation, rollback included: a twin execution's crash
-            // (Catch → Rollback) must not compensate the owner's operation. One that no execution began stays
-            // pending for the outbox repair to dispatch again.
-            return StepResult.Abort(op.ExecutionArn is null
+            // (Catch → Rollback) must not compensate the owner's operation, nor a local replica whose lease another
+            // replica took over. One that no execution began (a local lease may already name its execution) stays
+            // pending for the outbox repair or the next lease to walk again.
+            return StepResult.Abort(op.ExecutionArn is null || op.State == OperationState.Pending
                 ? "operation has not begun under any execution"
                 : $"operation belongs to execution {op.ExecutionArn}");
         }

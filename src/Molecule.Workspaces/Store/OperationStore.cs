@@ -110,27 +110,6 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
         return await reader.ReadAsync(ct) ? new HandOff(id, reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2)) : null;
     }
 
-    /// <summary>Active operations, oldest first, in keyset pages (the local runner's resume list).</summary>
-    public async Task<IReadOnlyList<Guid>> ListActiveIdsAsync(int limit, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT id FROM operations
-             WHERE state IN ('pending', 'running')
-             ORDER BY created_at, id
-             LIMIT $1
-            """;
-        await using var cmd = db.CreateCommand(sql);
-        cmd.Parameters.Add(P(limit));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var ids = new List<Guid>();
-        while (await reader.ReadAsync(ct))
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
-    }
-
     /// <summary>
     /// Operations that look stuck: active and older than <paramref name="runningLongerThan"/>, or whose claim has
     /// expired. Oldest first.

@@ -65,7 +65,7 @@ public sealed class AslEquivalenceFixture : IAsyncLifetime
 
         Harness = new OperationHarness(localDatabase);
         var scripted = new ScriptedStepExecutor(Harness.Executor);
-        Runner = new LocalOperationRunner(scripted, Harness.Operations, Harness.Options, Harness.Time, NullLogger<LocalOperationRunner>.Instance);
+        Runner = new LocalOperationRunner(scripted, Harness.Operations, Harness.Leases, Harness.Options, Harness.Time, NullLogger<LocalOperationRunner>.Instance);
         Local = new ScenarioSide(localDatabase, Harness.Creator, Harness.Starter, Harness.Workspaces, Harness.Providers, Harness.Executor, scripted);
     }
 

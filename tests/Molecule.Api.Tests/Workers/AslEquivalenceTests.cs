@@ -145,7 +145,7 @@ public sealed class AslEquivalenceTests(AslEquivalenceFixture fixture, ITestOutp
             var aslRuns = await AslRun.RunAsync(fixture.StepEndpoint, aslOperation, names);
 
             var (localWorkspace, localOperation) = await arrange(fixture.Local);
-            IReadOnlyList<string> localIds = executions == 1 ? [LocalOperationRunner.ExecutionIdOf(localOperation)] : names.Select(n => $"local:{n}").ToList();
+            IReadOnlyList<string> localIds = executions == 1 ? [fixture.Runner.ExecutionIdOf(localOperation)] : names.Select(n => $"local:{n}").ToList();
             await fixture.Harness.DriveAsync(Task.WhenAll(localIds.Select(id => fixture.Runner.WalkAsync(localOperation, id, CancellationToken.None))));
 
             // the state machine saw exactly what the step endpoint answered

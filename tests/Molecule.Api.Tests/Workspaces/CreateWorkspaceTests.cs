@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Molecule.Api.Tests.Infrastructure;
+using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Workspaces;
@@ -42,7 +44,8 @@ public sealed class CreateWorkspaceTests(ApiFixture api) : IClassFixture<ApiFixt
         Assert.Equal($"/workspaces/{body["id"]}", response.Headers.Location?.ToString());
         Assert.Equal("succeeded", (string?)operation["state"]);
         Assert.Equal("commit", (string?)operation["step"]);
-        Assert.Equal($"local:{operationId}", (string?)operation["execution_arn"]);
+        var runner = Factory.Services.GetRequiredService<LocalOperationRunner>();
+        Assert.Equal(runner.ExecutionIdOf(Guid.Parse(operationId)), (string?)operation["execution_arn"]);
     }
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");

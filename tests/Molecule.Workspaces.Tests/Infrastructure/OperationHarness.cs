@@ -36,7 +36,8 @@ public sealed class OperationHarness
         Context = new StepContext(db, Claims, Operations, Events, PendingTerminations, Providers, Options,
             new DeploymentIdentity("test"), Time, NullLogger<OperationStep>.Instance);
         Executor = new StepExecutor(Context);
-        Runner = new LocalOperationRunner(Executor, Operations, Options, Time, NullLogger<LocalOperationRunner>.Instance);
+        Leases = new OperationLeaseStore(db, Time);
+        Runner = new LocalOperationRunner(Executor, Operations, Leases, Options, Time, NullLogger<LocalOperationRunner>.Instance);
         Creator = new WorkspaceCreator(db, Tokens, Events, Dispatcher, Sealer, Options, Time, NullLogger<WorkspaceCreator>.Instance);
         Starter = new OperationStarter(Claims, Workspaces, Operations, Dispatcher, Options, Time, NullLogger<OperationStarter>.Instance);
     }
@@ -53,6 +54,7 @@ public sealed class OperationHarness
     public EventStore Events { get; }
     public PendingTerminationStore PendingTerminations { get; }
     public TokenStore Tokens { get; }
+    public OperationLeaseStore Leases { get; }
 
     /// <summary>Seals tokens in stored create answers, with a key of this harness's own.</summary>
     public IdempotencyTokenSealer Sealer { get; } = new([System.Security.Cryptography.RandomNumberGenerator.GetBytes(IdempotencyTokenSealer.KeyBytes)]);

@@ -6,27 +6,36 @@ namespace Molecule.Workspaces.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh, migrated PostgreSQL database for one test class, on the real server that <c>infra/dev.sh test</c> starts
-/// (<c>MOLECULE_TEST_POSTGRES</c>, an admin connection string). Dropped when the class is done. An
-/// <see cref="Unmigrated"/> one is empty.
+/// (<c>MOLECULE_TEST_POSTGRES</c>, an admin connection string) or on a server of the test's own
+/// (<see cref="PrivatePostgres"/>). Dropped when the class is done. An <see cref="Unmigrated"/> one is empty.
 /// </summary>
 public sealed class TestDatabase : IAsyncLifetime
 {
     public const string AdminConnectionVariable = "MOLECULE_TEST_POSTGRES";
 
+    private readonly string name = "molecule_test_" + Guid.NewGuid().ToString("N")[..16];
     private readonly bool migrated;
+    private readonly string? serverAdminConnectionString;
 
     // xUnit builds a class fixture through its one public constructor
     public TestDatabase()
-        : this(migrated: true)
+        : this(migrated: true, serverAdminConnectionString: null)
     {
     }
 
-    private TestDatabase(bool migrated) => this.migrated = migrated;
+    private TestDatabase(bool migrated, string? serverAdminConnectionString)
+    {
+        this.migrated = migrated;
+        this.serverAdminConnectionString = serverAdminConnectionString;
+    }
 
     /// <summary>A fresh database with no schema at all, as one is before the first deploy.</summary>
-    public static TestDatabase Unmigrated() => new(migrated: false);
+    public static TestDatabase Unmigrated() => new(migrated: false, serverAdminConnectionString: null);
 
-    private readonly string name = "molecule_test_" + Guid.NewGuid().ToString("N")[..16];
+    /// <summary>A database on the server <paramref name="adminConnectionString"/> reaches, not the shared one.</summary>
+    public static TestDatabase OnServer(string adminConnectionString) => new(migrated: true, adminConnectionString);
+
+    private string ServerAdmin => serverAdminConnectionString ?? AdminConnectionString;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -40,14 +49,14 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(AdminConnectionString))
+        await using (var admin = new NpgsqlConnection(ServerAdmin))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
             await create.ExecuteNonQueryAsync();
         }
 
-        ConnectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(ServerAdmin) { Database = name, MaxPoolSize = 200 }.ConnectionString;
         if (migrated)
         {
             await new DatabaseMigrator(ConnectionString, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
@@ -64,7 +73,7 @@ public sealed class TestDatabase : IAsyncLifetime
         }
 
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await using var admin = new NpgsqlConnection(ServerAdmin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();

@@ -172,7 +172,7 @@ public sealed class SwitchProviderOperationTests(TestDatabase database) : IClass
     {
         var before = await harness.CreateOnlineAsync($"stopped-after-{stepsDone}");
         var op = await harness.StartAsync(before.Id, OperationKind.SwitchProvider, "sim-west");
-        var exec = LocalOperationRunner.ExecutionIdOf(op);
+        var exec = harness.Runner.ExecutionIdOf(op);
         foreach (var step in OperationWalk.Sequence.Take(stepsDone))
         {
             Assert.Equal(StepOutcome.Ok, (await harness.Executor.RunAsync(step, op, exec, CancellationToken.None)).Outcome);

@@ -8,7 +8,8 @@ namespace Molecule.Workspaces.Operations.Steps;
 /// <summary>
 /// Marks the operation <c>running</c> under one execution id, which from then on owns it. A second execution of the
 /// same operation (a re-dispatch whose first hand-off did arrive after all) ends at once and changes nothing; the
-/// same execution resuming after a crash goes on.
+/// same execution resuming after a crash goes on. A local replica's lease names the execution before begin runs
+/// (<c>execution_arn</c> of a pending operation): then only that execution may begin it.
 /// </summary>
 public sealed class BeginStep(StepContext context, string executionId) : OperationStep(context)
 {
@@ -20,7 +21,9 @@ public sealed class BeginStep(StepContext context, string executionId) : Operati
             UPDATE operations o
                SET state = 'running', execution_arn = $2, step = 'begin', started_at = coalesce(o.started_at, $3), updated_at = $3
              WHERE o.id = $1
-               AND (o.state = 'pending' OR (o.state = 'running' AND o.execution_arn = $2))
+               -- a pending operation may already name its execution: a local replica's lease assigns it before begin
+               AND ((o.state = 'pending' AND (o.execution_arn IS NULL OR o.execution_arn = $2))
+                    OR (o.state = 'running' AND o.execution_arn = $2))
                -- only while the claim is still this operation's: a delete may have come first
                AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = o.workspace_id AND w.claim_id = o.id)
             """;
@@ -52,6 +55,12 @@ public sealed class BeginStep(StepContext context, string executionId) : Operati
         if (current.State == OperationState.Running && current.ExecutionArn != executionId)
         {
             return StepResult.Abort($"operation is already running under {current.ExecutionArn}");
+        }
+
+        if (current.State == OperationState.Pending && current.ExecutionArn is not null && current.ExecutionArn != executionId)
+        {
+            // another local replica took the operation's lease (this one was slow or cut off): it owns the operation
+            return StepResult.Abort($"operation belongs to execution {current.ExecutionArn}");
         }
 
         if (!OperationState.IsActive(current.State))
