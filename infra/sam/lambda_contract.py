@@ -291,6 +291,14 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
                 report(status == 200, f"{name}: GET /workspaces/{{id}} answered 200", f"{status} {body[:200]!r}")
             status, _ = fn.request("POST", "/internal/migrate", b"{}", {**auth, "Content-Type": "application/json"})
             report(status == 404, f"{name}: no worker endpoint in the api role (/internal/migrate is 404)", str(status))
+            # the OpenAPI document is built from the source-generated JSON metadata: a type missing from it fails here, in AOT only
+            status, body = fn.request("GET", "/openapi/v1.json", headers=auth)
+            document = json.loads(body) if status == 200 else {}
+            report(status == 200 and "/workspaces/{id}" in document.get("paths", {})
+                   and not any(p.startswith("/internal") for p in document.get("paths", {})),
+                   f"{name}: GET /openapi/v1.json answered the document (no worker route in it)", f"{status} {body[:300]!r}")
+            status, _ = fn.request("GET", "/openapi/v1.json")
+            report(status == 401, f"{name}: GET /openapi/v1.json without a token is 401", str(status))
         elif name == "OperationStepsFunction":
             operation = state.get("operation_id") or str(uuid.uuid4())
             status, body = fn.request("POST", passthrough, fixture("steps-task.json", OPERATION_ID=operation), adapter_headers(name, timeout), timeout=timeout)

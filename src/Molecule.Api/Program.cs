@@ -1,7 +1,9 @@
 using Molecule.Api.Auth;
+using Molecule.Api.Contract;
 using Molecule.Api.Endpoints;
 using Molecule.Api.Hosting;
 using Molecule.Api.Http;
+using Molecule.Api.OpenApi;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Store;
@@ -15,6 +17,8 @@ var postgres = await PostgresConnection.ResolveAsync(builder.Configuration, data
 await IdempotencyKeyConfiguration.LoadFromSsmAsync(builder.Configuration, role, () => SsmParameterReader.Create(database), CancellationToken.None);
 builder.Services.AddMolecule(builder.Configuration, builder.Environment, postgres);
 builder.Services.AddMoleculeCors(builder.Configuration);
+builder.Services.AddMoleculeJson();
+builder.Services.AddMoleculeOpenApi();
 
 var app = builder.Build();
 var settings = app.Services.GetRequiredService<MoleculeSettings>();

@@ -35,8 +35,8 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, AdminTokens admin
         await next(http);
     }
 
-    // routing also matches a trailing slash, so the open set must too
-    private static bool IsOpen(PathString path) =>
+    /// <summary>The routes that take no token. Routing also matches a trailing slash, so the open set must too.</summary>
+    public static bool IsOpen(PathString path) =>
         path.Value?.TrimEnd('/') is "/healthz" or "/readyz";
 
     private async Task<Caller?> AuthenticateAsync(HttpContext http)

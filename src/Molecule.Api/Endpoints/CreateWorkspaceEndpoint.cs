@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Operations;
@@ -7,18 +9,19 @@ using Molecule.Workspaces.Providers;
 
 namespace Molecule.Api.Endpoints;
 
-/// <summary><c>POST /workspaces</c>: validate, insert the row already claimed by its create operation, dispatch, answer 201.</summary>
+/// <summary><c>POST /workspaces</c> (admin): validate, insert the row already claimed by its create operation, dispatch, answer 201.</summary>
 public static class CreateWorkspaceEndpoint
 {
     private const int MaxIdempotencyKeyLength = 255;
 
-    public static async Task<IResult> HandleAsync(HttpContext http, WorkspaceCreator creator, ProviderRegistry providers)
-    {
-        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
-        {
-            return forbidden;
-        }
+    public static readonly ProblemCode[] Codes =
+    [
+        .. ProblemCodes.Body, ProblemCodes.BadProvider, ProblemCodes.ParentNotFound, ProblemCodes.NameTaken, ProblemCodes.IdempotencyKeyReused,
+    ];
 
+    public static async Task<Results<Created<CreatedWorkspaceAnswer>, ProblemResult>> HandleAsync(HttpContext http, WorkspaceCreator creator,
+        ProviderRegistry providers)
+    {
         var key = http.Request.Headers["Idempotency-Key"].ToString();
         if (key.Length > MaxIdempotencyKeyLength || !Fields.IsStorable(key))
         {
@@ -38,31 +41,27 @@ public static class CreateWorkspaceEndpoint
         }
 
         var idempotency = key.Length == 0 ? null : new IdempotencyKey(key, SHA256.HashData(raw));
-        var result = await creator.CreateAsync(request!, idempotency, http.RequestAborted);
+        var result = await creator.CreateAsync(ToNewWorkspace(request!, providers.DefaultProvider), idempotency, http.RequestAborted);
         return result.Outcome switch
         {
             CreateOutcome.Created or CreateOutcome.Replayed => Created(result.Created!),
-            CreateOutcome.ParentNotFound => Problems.Of(404, "PARENT_NOT_FOUND", "The parent workspace does not exist."),
-            CreateOutcome.NameTaken => Problems.Of(409, "NAME_TAKEN", "A live sibling already has this name."),
-            CreateOutcome.IdempotencyKeyReused => Problems.Of(422, "IDEMPOTENCY_KEY_REUSED",
-                "This Idempotency-Key was used with a different body."),
+            CreateOutcome.ParentNotFound => Problems.Of(ProblemCodes.ParentNotFound, "The parent workspace does not exist."),
+            CreateOutcome.NameTaken => Problems.NameTaken(),
+            CreateOutcome.IdempotencyKeyReused => Problems.Of(ProblemCodes.IdempotencyKeyReused, "This Idempotency-Key was used with a different body."),
             _ => throw new InvalidOperationException($"unexpected create outcome {result.Outcome}"),
         };
     }
 
-    private static IResult Created(CreatedWorkspace created)
-    {
-        var body = new JsonObject
-        {
-            ["id"] = created.WorkspaceId,
-            ["status"] = created.OperationId is null ? WorkspaceStatus.Offline : WorkspaceStatus.Provisioning,
-            ["auth_token"] = created.AuthToken,
-            ["operation"] = created.OperationId is { } op ? new JsonObject { ["id"] = op, ["kind"] = OperationKind.Create } : null,
-        };
-        return new CreatedResult($"/workspaces/{created.WorkspaceId}", body);
-    }
+    private static Created<CreatedWorkspaceAnswer> Created(CreatedWorkspace created) => TypedResults.Created(
+        $"/workspaces/{created.WorkspaceId}",
+        new CreatedWorkspaceAnswer(
+            created.WorkspaceId,
+            created.OperationId is null ? WorkspaceStatus.Offline : WorkspaceStatus.Provisioning,
+            created.AuthToken,
+            created.OperationId is { } op ? new OperationRef(op, OperationKind.Create) : null));
 
-    internal static (NewWorkspace? Request, IResult? Problem) Parse(JsonObject body, ProviderRegistry providers)
+    /// <summary>The body, checked field by field (types, then meaning), into the request it describes.</summary>
+    internal static (CreateWorkspaceRequest? Request, ProblemResult? Problem) Parse(JsonObject body, ProviderRegistry providers)
     {
         if (!body.ContainsKey("name") || body["name"] is null)
         {
@@ -92,9 +91,6 @@ public static class CreateWorkspaceEndpoint
             return (null, Problems.Validation("canvas." + error));
         }
 
-        x ??= canvasX;
-        y ??= canvasY;
-
         if (runtime is not null && !IsSlug(runtime))
         {
             return (null, Problems.Validation("runtime must be lower-case letters, digits, '-' or '_'"));
@@ -106,17 +102,28 @@ public static class CreateWorkspaceEndpoint
             return (null, computeProblem);
         }
 
-        return (new NewWorkspace(name!, parentId, runtime ?? Runtimes.Default, tier ?? 1, compute!, x ?? 0, y ?? 0), null);
+        return (new CreateWorkspaceRequest
+        {
+            Name = name!,
+            ParentId = parentId,
+            Runtime = runtime,
+            Tier = tier,
+            X = x,
+            Y = y,
+            Canvas = canvas is null ? null : new CanvasPosition { X = canvasX, Y = canvasY },
+            Compute = compute,
+        }, null);
     }
+
+    /// <summary>The workspace a validated request asks for: <c>canvas</c> stands in for <c>x</c>/<c>y</c> not given, defaults filled in.</summary>
+    internal static NewWorkspace ToNewWorkspace(CreateWorkspaceRequest request, string defaultProvider) => new(
+        request.Name,
+        request.ParentId,
+        request.Runtime ?? Runtimes.Default,
+        request.Tier ?? 1,
+        ComputeFields.ToCompute(request.Compute, defaultProvider),
+        request.X ?? request.Canvas?.X ?? 0,
+        request.Y ?? request.Canvas?.Y ?? 0);
 
     private static bool IsSlug(string value) => value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
-
-    private sealed class CreatedResult(string location, JsonObject body) : IResult
-    {
-        public Task ExecuteAsync(HttpContext http)
-        {
-            http.Response.Headers.Location = location;
-            return new JsonNodeResult(body, StatusCodes.Status201Created).ExecuteAsync(http);
-        }
-    }
 }

@@ -1,5 +1,7 @@
-using System.Text.Json.Nodes;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Molecule.Api.Auth;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Operations;
 
@@ -11,22 +13,19 @@ public static class DeleteWorkspaceEndpoint
     /// <summary>When a client should retry a delete whose boxes are still being terminated: one sweep interval.</summary>
     private const int RetryAfterSeconds = 60;
 
-    public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceDeleter deleter)
+    public static readonly ProblemCode[] Codes =
+    [
+        ProblemCodes.Validation, ProblemCodes.Forbidden, ProblemCodes.NotFound, ProblemCodes.Removed, ProblemCodes.ConfirmNameMismatch,
+        ProblemCodes.ConfirmationRequired, ProblemCodes.TerminatePending,
+    ];
+
+    public static async Task<Results<Ok<DeletedAnswer>, ProblemResult>> HandleAsync(HttpContext http, string id, string? confirm,
+        WorkspaceDeleter deleter)
     {
-        if (!WorkspaceAccess.TryParseId(id, out var workspaceId, out var problem))
+        if (!WorkspaceAccess.TryAuthorize(http, id, out var workspaceId, out var problem)
+            || !QueryValues.TryFlag("confirm", confirm, out var confirmed, out problem))
         {
-            return problem!;
-        }
-
-        if (!http.Caller().MayAccess(workspaceId))
-        {
-            return Problems.Forbidden();
-        }
-
-        var confirm = http.Request.Query["confirm"].ToString();
-        if (confirm.Length > 0 && confirm is not ("true" or "false"))
-        {
-            return Problems.Validation("confirm must be true or false");
+            return problem;
         }
 
         string? confirmName = null;
@@ -39,40 +38,38 @@ public static class DeleteWorkspaceEndpoint
             }
         }
 
-        var result = await deleter.DeleteAsync(workspaceId, confirm == "true", confirmName, mayCascade: http.Caller().IsAdmin, http.RequestAborted);
+        var result = await deleter.DeleteAsync(workspaceId, confirmed, confirmName, mayCascade: http.Caller().IsAdmin, http.RequestAborted);
         switch (result.Outcome)
         {
             case DeleteOutcome.Removed:
-                return new JsonNodeResult(new JsonObject { ["status"] = "removed", ["cascade_deleted"] = result.RemovedCount - 1 }, StatusCodes.Status200OK);
+                return TypedResults.Ok(DeletedAnswer.Of(result.RemovedCount - 1));
             case DeleteOutcome.AlreadyRemoved:
                 return Problems.Removed(workspaceId, result.RemovedAt);
             case DeleteOutcome.NotFound:
                 return Problems.NotFound();
             case DeleteOutcome.NameMismatch:
-                return Problems.Of(400, "CONFIRM_NAME_MISMATCH", "X-Confirm-Name does not match the workspace's name.");
+                return Problems.Of(ProblemCodes.ConfirmNameMismatch, "X-Confirm-Name does not match the workspace's name.");
             case DeleteOutcome.ConfirmationRequired:
-                return Problems.Of(409, "CONFIRMATION_REQUIRED", "The workspace has live descendants; send ?confirm=true to delete them too.", null,
-                    new JsonObject
-                    {
-                        ["children"] = new JsonArray(result.Children.Select(c => (JsonNode)new JsonObject { ["id"] = c.Id, ["name"] = c.Name }).ToArray()),
-                        ["children_count"] = result.ChildrenCount,
-                    });
+                return new ProblemResult(ProblemCodes.ConfirmationRequired.Status, new ConfirmationRequiredProblem
+                {
+                    Error = ProblemCodes.ConfirmationRequired.Error,
+                    Title = "The workspace has live descendants; send ?confirm=true to delete them too.",
+                    Status = ProblemCodes.ConfirmationRequired.Status,
+                    Children = result.Children.Select(c => new ChildAnswer(c.Id, c.Name)).ToArray(),
+                    ChildrenCount = result.ChildrenCount,
+                });
             case DeleteOutcome.CascadeForbidden:
                 return Problems.Forbidden("The workspace has live descendants; a workspace token may delete only its own workspace.");
             default:
-                http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Problems.Of(503, "TERMINATE_PENDING", "The workspace is removed, but some boxes could not be terminated yet; the orphan sweeper will.", null,
-                    new JsonObject
-                    {
-                        ["removed_count"] = result.RemovedCount,
-                        ["pending"] = new JsonArray(result.Pending.Select(p => (JsonNode)new JsonObject
-                        {
-                            ["workspace_id"] = p.Box.WorkspaceId,
-                            ["instance_id"] = p.Box.InstanceId,
-                            ["provider"] = p.Box.Provider,
-                            ["last_error"] = p.LastError,
-                        }).ToArray()),
-                    });
+                http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return new ProblemResult(ProblemCodes.TerminatePending.Status, new TerminatePendingProblem
+                {
+                    Error = ProblemCodes.TerminatePending.Error,
+                    Title = "The workspace is removed, but some boxes could not be terminated yet; the orphan sweeper will.",
+                    Status = ProblemCodes.TerminatePending.Status,
+                    RemovedCount = result.RemovedCount,
+                    Pending = result.Pending.Select(p => new PendingBoxAnswer(p.Box.WorkspaceId, p.Box.InstanceId, p.Box.Provider, p.LastError)).ToArray(),
+                });
         }
     }
 }

@@ -1,5 +1,6 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Molecule.Api.Auth;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Operations;
@@ -12,8 +13,14 @@ public static class LifecycleEndpoints
 {
     private const int MaxCascade = 1000;
 
+    public static readonly ProblemCode[] RestartCodes = [.. ProblemCodes.WorkspaceAccess, .. StartProblems.Codes];
+
+    public static readonly ProblemCode[] CascadeCodes =
+        [.. ProblemCodes.WorkspaceAccess, .. StartProblems.Codes, ProblemCodes.Descendants, ProblemCodes.TooManyDescendants];
+
     /// <summary>Restart: a new box for the same workspace. While another operation holds the claim, that operation is the answer.</summary>
-    public static async Task<IResult> RestartAsync(HttpContext http, string id, WorkspaceStore workspaces, OperationStarter starter)
+    public static async Task<Results<Accepted<OperationStartedAnswer>, Ok<NoopAnswer>, ProblemResult>> RestartAsync(HttpContext http, string id,
+        WorkspaceStore workspaces, OperationStarter starter)
     {
         var (workspace, problem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
         if (problem is not null)
@@ -23,24 +30,26 @@ public static class LifecycleEndpoints
 
         if (workspace!.IsExternal)
         {
-            return new JsonNodeResult(new JsonObject { ["status"] = "noop", ["workspace_id"] = workspace.Id }, StatusCodes.Status200OK);
+            return TypedResults.Ok(NoopAnswer.For(workspace.Id));
         }
 
         var result = await starter.StartAsync(new StartRequest(workspace.Id, OperationKind.Restart, "api"), http.RequestAborted);
         return result switch
         {
-            { Outcome: StartOutcome.Started } => Accepted(WorkspaceStatus.Provisioning, result.OperationId!.Value, OperationKind.Restart),
+            { Outcome: StartOutcome.Started } => Started(WorkspaceStatus.Provisioning, result.OperationId!.Value, OperationKind.Restart),
             // a restart asked for while one is under way is already being served: no second operation
-            { Outcome: StartOutcome.Busy, OperationId: { } holder } => Accepted(WorkspaceStatus.Provisioning, holder, result.Workspace?.ClaimKind),
+            { Outcome: StartOutcome.Busy, OperationId: { } holder } => Started(WorkspaceStatus.Provisioning, holder, result.Workspace?.ClaimKind),
             _ => StartProblems.For(result),
         };
     }
 
-    public static Task<IResult> PauseAsync(HttpContext http, string id, WorkspaceStore workspaces, OperationStarter starter) =>
-        CascadeAsync(http, id, OperationKind.Pause, workspaces, starter);
+    public static Task<Results<Accepted<CascadeAnswer>, ProblemResult>> PauseAsync(HttpContext http, string id, string? cascade,
+        WorkspaceStore workspaces, OperationStarter starter) =>
+        CascadeAsync(http, id, cascade, OperationKind.Pause, workspaces, starter);
 
-    public static Task<IResult> ResumeAsync(HttpContext http, string id, WorkspaceStore workspaces, OperationStarter starter) =>
-        CascadeAsync(http, id, OperationKind.Resume, workspaces, starter);
+    public static Task<Results<Accepted<CascadeAnswer>, ProblemResult>> ResumeAsync(HttpContext http, string id, string? cascade,
+        WorkspaceStore workspaces, OperationStarter starter) =>
+        CascadeAsync(http, id, cascade, OperationKind.Resume, workspaces, starter);
 
     /// <summary>
     /// Pause or resume a workspace and, with <c>?cascade=true</c>, its live descendants (parents first, so a resumed
@@ -48,12 +57,12 @@ public static class LifecycleEndpoints
     /// descendants answers 409 <c>DESCENDANTS</c> and nothing changes. The workspace itself is claimed first: if that
     /// fails, no descendant is touched.
     /// </summary>
-    private static async Task<IResult> CascadeAsync(HttpContext http, string id, string kind, WorkspaceStore workspaces, OperationStarter starter)
+    private static async Task<Results<Accepted<CascadeAnswer>, ProblemResult>> CascadeAsync(HttpContext http, string id, string? cascadeRaw,
+        string kind, WorkspaceStore workspaces, OperationStarter starter)
     {
-        var cascadeRaw = http.Request.Query["cascade"].ToString();
-        if (cascadeRaw.Length > 0 && cascadeRaw is not ("true" or "false"))
+        if (!QueryValues.TryFlag("cascade", cascadeRaw, out var cascade, out var flagProblem))
         {
-            return Problems.Validation("cascade must be true or false");
+            return flagProblem;
         }
 
         var (workspace, problem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
@@ -64,14 +73,19 @@ public static class LifecycleEndpoints
 
         if (workspace!.IsExternal)
         {
-            return Problems.Of(409, "EXTERNAL_RUNTIME", "An external workspace has no box to pause or resume.");
+            return Problems.Of(ProblemCodes.ExternalRuntime, "An external workspace has no box to pause or resume.");
         }
 
         var descendants = (await workspaces.LiveDescendantsAsync(workspace.Id, MaxCascade + 1, http.RequestAborted)).Select(c => c.Id).ToList();
-        if (descendants.Count > 0 && cascadeRaw != "true")
+        if (descendants.Count > 0 && !cascade)
         {
-            return Problems.Of(409, "DESCENDANTS", $"The workspace has live descendants; send ?cascade=true to {kind} them too.", null,
-                new JsonObject { ["children_count"] = descendants.Count });
+            return new ProblemResult(ProblemCodes.Descendants.Status, new DescendantsProblem
+            {
+                Error = ProblemCodes.Descendants.Error,
+                Title = $"The workspace has live descendants; send ?cascade=true to {kind} them too.",
+                Status = ProblemCodes.Descendants.Status,
+                ChildrenCount = descendants.Count,
+            });
         }
 
         if (descendants.Count > 0 && !http.Caller().IsAdmin)
@@ -82,7 +96,7 @@ public static class LifecycleEndpoints
 
         if (descendants.Count > MaxCascade)
         {
-            return Problems.Of(409, "DESCENDANTS", $"More than {MaxCascade} descendants: {kind} the subtree in parts.");
+            return Problems.Of(ProblemCodes.TooManyDescendants, $"More than {MaxCascade} descendants: {kind} the subtree in parts.");
         }
 
         var self = await starter.StartAsync(new StartRequest(workspace.Id, kind, "api"), CancellationToken.None);
@@ -92,21 +106,17 @@ public static class LifecycleEndpoints
         }
 
         // the cascade runs to the end even if the client goes away: a half-paused subtree is nobody's intent
-        var cascade = new JsonArray();
+        var children = new List<CascadeChildAnswer>(descendants.Count);
         foreach (var childId in descendants)
         {
             var child = await starter.StartAsync(new StartRequest(childId, kind, "api"), CancellationToken.None);
-            cascade.Add((JsonNode)new JsonObject
-            {
-                ["id"] = childId,
-                ["operation"] = child.Outcome == StartOutcome.Started ? StartProblems.Operation(child.OperationId!.Value, kind) : null,
-                ["skipped"] = child.Outcome == StartOutcome.Started ? null : SkipReason(child),
-            });
+            children.Add(child.Outcome == StartOutcome.Started
+                ? new CascadeChildAnswer(childId, new OperationRef(child.OperationId!.Value, kind), Skipped: null)
+                : new CascadeChildAnswer(childId, Operation: null, SkipReason(child)));
         }
 
-        var body = Body(kind == OperationKind.Pause ? "pausing" : "resuming", self.OperationId!.Value, kind);
-        body["cascade"] = cascade;
-        return new JsonNodeResult(body, StatusCodes.Status202Accepted);
+        var status = kind == OperationKind.Pause ? "pausing" : "resuming";
+        return TypedResults.Accepted((string?)null, new CascadeAnswer(status, new OperationRef(self.OperationId!.Value, kind), children));
     }
 
     private static string SkipReason(StartResult result) => result.Outcome switch
@@ -118,12 +128,6 @@ public static class LifecycleEndpoints
         _ => result.Outcome.ToString(),
     };
 
-    private static IResult Accepted(string status, Guid operationId, string? kind) =>
-        new JsonNodeResult(Body(status, operationId, kind), StatusCodes.Status202Accepted);
-
-    private static JsonObject Body(string status, Guid operationId, string? kind) => new()
-    {
-        ["status"] = status,
-        ["operation"] = new JsonObject { ["id"] = operationId, ["kind"] = kind },
-    };
+    private static Accepted<OperationStartedAnswer> Started(string status, Guid operationId, string? kind) =>
+        TypedResults.Accepted((string?)null, new OperationStartedAnswer(status, new OperationRef(operationId, kind)));
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Hosting;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Store;
@@ -25,7 +27,7 @@ public static class MigrateEndpoint
     /// <summary>Time kept back from the invocation's deadline to PUT the answer.</summary>
     private static readonly TimeSpan AnswerReserve = TimeSpan.FromSeconds(15);
 
-    public static async Task<IResult> HandleAsync(HttpContext http, CloudFormationResponder responder, MigrateOptions options, TimeProvider time,
+    public static async Task<Results<Ok<MigrateAnswer>, ProblemResult>> HandleAsync(HttpContext http, CloudFormationResponder responder, MigrateOptions options, TimeProvider time,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Molecule.Api.Migrate");
@@ -51,17 +53,11 @@ public static class MigrateEndpoint
         if (undelivered is not null)
         {
             logger.LogError("could not answer CloudFormation {status}: {error}", succeeded ? "SUCCESS" : "FAILED", undelivered);
-            return Problems.Of(502, "CFN_RESPONSE_FAILED", "CloudFormation could not be answered.", undelivered);
+            return Problems.Of(ProblemCodes.CfnResponseFailed, "CloudFormation could not be answered.", undelivered);
         }
 
         logger.LogInformation("answered CloudFormation {request_type} with {status}", request.RequestType, succeeded ? "SUCCESS" : "FAILED");
-        var answer = new JsonObject { ["status"] = succeeded ? "SUCCESS" : "FAILED", ["request_type"] = request.RequestType };
-        if (reason is not null)
-        {
-            answer["reason"] = reason;
-        }
-
-        return new JsonNodeResult(answer, StatusCodes.Status200OK);
+        return TypedResults.Ok(new MigrateAnswer(succeeded ? "SUCCESS" : "FAILED", request.RequestType, reason));
     }
 
     private static async Task<(bool Succeeded, string? Reason)> RunAsync(CustomResourceRequest request, IServiceProvider services, TimeSpan budget,

@@ -1,5 +1,6 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Molecule.Api.Auth;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Store;
@@ -9,7 +10,9 @@ namespace Molecule.Api.Endpoints;
 /// <summary><c>GET /operations/{id}</c>: where an operation is, with a Step Functions console link when it runs in AWS.</summary>
 public static class OperationEndpoints
 {
-    public static async Task<IResult> GetAsync(HttpContext http, string id, OperationStore operations)
+    public static readonly ProblemCode[] Codes = [ProblemCodes.Validation, ProblemCodes.NotFound, ProblemCodes.Forbidden];
+
+    public static async Task<Results<Ok<OperationAnswer>, ProblemResult>> GetAsync(HttpContext http, string id, OperationStore operations)
     {
         if (!Guid.TryParseExact(id, "D", out var operationId))
         {
@@ -28,24 +31,12 @@ public static class OperationEndpoints
             return Problems.Forbidden();
         }
 
-        return new JsonNodeResult(Body(op), StatusCodes.Status200OK);
+        return TypedResults.Ok(Answer(op));
     }
 
-    public static JsonObject Body(Operation op) => new()
-    {
-        ["id"] = op.Id,
-        ["workspace_id"] = op.WorkspaceId,
-        ["kind"] = op.Kind,
-        ["state"] = op.State,
-        ["step"] = op.Step,
-        ["error"] = op.Error,
-        ["execution_arn"] = op.ExecutionArn,
-        ["console_url"] = ConsoleUrl(op.ExecutionArn),
-        ["dispatch_count"] = op.DispatchCount,
-        ["created_at"] = op.CreatedAt,
-        ["started_at"] = op.StartedAt,
-        ["finished_at"] = op.FinishedAt,
-    };
+    public static OperationAnswer Answer(Operation op) => new(
+        op.Id, op.WorkspaceId, op.Kind, op.State, op.Step, op.Error, op.ExecutionArn, ConsoleUrl(op.ExecutionArn), op.DispatchCount,
+        op.CreatedAt, op.StartedAt, op.FinishedAt);
 
     /// <summary>
     /// The Step Functions console page of an execution, for an execution id that is a Step Functions execution ARN

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Providers;
@@ -14,7 +15,12 @@ public static class PatchWorkspaceEndpoint
 {
     private static readonly string[] PatchableFields = ["name", "x", "y", "collapsed", "compute", "confirm_data_loss"];
 
-    public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
+    public static readonly ProblemCode[] Codes =
+    [
+        .. ProblemCodes.Body, .. ProblemCodes.WorkspaceAccess, ProblemCodes.BadProvider, ProblemCodes.NameTaken, .. SwitchProviderEndpoint.StartCodes,
+    ];
+
+    public static async Task<Results<Ok<UpdatedAnswer>, Accepted<SwitchingAnswer>, ProblemResult>> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
     {
         if (!WorkspaceAccess.TryParseId(id, out var workspaceId, out var idProblem))
         {
@@ -85,25 +91,31 @@ public static class PatchWorkspaceEndpoint
         if (targetProvider is not null && (targetProvider != workspace!.Compute.Provider || workspace.ClaimId is not null))
         {
             // one statement claims, checks If-Match and writes the other fields: the PATCH applies whole or not at all
-            return await SwitchProviderEndpoint.StartAsync(workspace!, targetProvider, confirmDataLoss ?? false, expectedVersion, patch,
+            var switched = await SwitchProviderEndpoint.StartAsync(workspace!, targetProvider, confirmDataLoss ?? false, expectedVersion, patch,
                 starter, http.RequestAborted);
+            return switched.Result switch
+            {
+                Accepted<SwitchingAnswer> accepted => accepted,
+                ProblemResult refused => refused,
+                // "already there" is answered only for an unclaimed row on the target provider, which the condition above excludes
+                _ => throw new System.Diagnostics.UnreachableException("a PATCH switch answered noop"),
+            };
         }
 
         var result = await workspaces.PatchAsync(workspaceId, patch, expectedVersion, http.RequestAborted);
         switch (result.Outcome)
         {
             case PatchOutcome.Updated:
-                http.Response.Headers.ETag = WorkspaceBody.ETag(result.Workspace!);
-                return new JsonNodeResult(new JsonObject { ["status"] = "updated", ["version"] = result.Workspace!.Version }, StatusCodes.Status200OK);
+                http.Response.Headers.ETag = WorkspaceAnswer.ETag(result.Workspace!);
+                return TypedResults.Ok(UpdatedAnswer.Of(result.Workspace!.Version));
             case PatchOutcome.NotFound:
                 return Problems.NotFound();
             case PatchOutcome.Removed:
                 return Problems.Removed(workspaceId, result.Workspace?.RemovedAt);
             case PatchOutcome.NameTaken:
-                return Problems.Of(409, "NAME_TAKEN", "A live sibling already has this name.");
+                return Problems.NameTaken();
             default:
-                return Problems.Of(412, "VERSION_MISMATCH", "The workspace changed since that version was read.", null,
-                    new JsonObject { ["current_version"] = result.Workspace?.Version });
+                return Problems.VersionMismatch(result.Workspace?.Version);
         }
     }
 

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Providers;
 using Npgsql;
@@ -8,10 +9,10 @@ namespace Molecule.Api.Endpoints;
 /// <summary>Health, readiness and the provider list.</summary>
 public static class ServiceEndpoints
 {
-    public static IResult Healthz() => new JsonNodeResult(new JsonObject { ["status"] = "ok" }, StatusCodes.Status200OK);
+    public static Ok<StatusAnswer> Healthz() => TypedResults.Ok(new StatusAnswer("ok"));
 
     /// <summary>Ready when Postgres answers within two seconds.</summary>
-    public static async Task<IResult> ReadyzAsync(NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<StatusAnswer>, ProblemResult>> ReadyzAsync(NpgsqlDataSource db, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
@@ -19,26 +20,17 @@ public static class ServiceEndpoints
         {
             await using var cmd = db.CreateCommand("SELECT 1");
             await cmd.ExecuteScalarAsync(timeout.Token);
-            return new JsonNodeResult(new JsonObject { ["status"] = "ready" }, StatusCodes.Status200OK);
+            return TypedResults.Ok(new StatusAnswer("ready"));
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
         {
-            return Problems.Of(503, "NOT_READY", "The database does not answer.");
+            return Problems.Of(ProblemCodes.NotReady, "The database does not answer.");
         }
     }
 
-    public static IResult Providers(HttpContext http, ProviderRegistry providers)
-    {
-        // a workspace token may use only its own workspace's routes (DESIGN §10); the provider list is no one workspace's
-        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
-        {
-            return forbidden;
-        }
-
-        return new JsonNodeResult(
-            new JsonArray(providers.All.OrderBy(p => p.Name, StringComparer.Ordinal)
-                .Select(p => (JsonNode)new JsonObject { ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Name == providers.DefaultProvider })
-                .ToArray()),
-            StatusCodes.Status200OK);
-    }
+    /// <summary><c>GET /providers</c> (admin): a workspace token may use only its own workspace's routes (DESIGN §10); the list is no one workspace's.</summary>
+    public static Ok<IReadOnlyList<ProviderAnswer>> Providers(ProviderRegistry providers) =>
+        TypedResults.Ok<IReadOnlyList<ProviderAnswer>>(providers.All.OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => new ProviderAnswer(p.Name, p.Type, p.Name == providers.DefaultProvider))
+            .ToArray());
 }

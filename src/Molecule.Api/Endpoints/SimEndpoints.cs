@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
@@ -6,74 +7,48 @@ using Molecule.Workspaces.Providers.Sim;
 namespace Molecule.Api.Endpoints;
 
 /// <summary>
-/// The simulated cloud's admin surface (admin token only; mapped only when a sim provider is configured): look at
+/// The simulated cloud's admin surface (admin token only, by its route group; mapped only when a sim provider is configured): look at
 /// its boxes, kill one as a spot reclaim would, inject and clear faults.
 /// </summary>
 public static class SimEndpoints
 {
-    public static async Task<IResult> ListInstancesAsync(HttpContext http, ProviderRegistry providers)
+    public static async Task<Results<Ok<IReadOnlyList<SimInstanceAnswer>>, ProblemResult>> ListInstancesAsync(HttpContext http, string? provider,
+        ProviderRegistry providers)
     {
-        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
-        {
-            return forbidden;
-        }
-
-        var name = http.Request.Query["provider"].ToString();
+        var name = provider ?? "";
         var sims = SimProviders(providers).Where(p => name.Length == 0 || p.Name == name).ToArray();
         if (name.Length > 0 && sims.Length == 0)
         {
             return Problems.BadProvider($"'{name}' is not a sim provider");
         }
 
-        var body = new JsonArray();
+        var boxes = new List<SimInstanceAnswer>();
         foreach (var sim in sims)
         {
             foreach (var instance in await sim.ListAllAsync(http.RequestAborted))
             {
-                var tags = new JsonObject();
-                foreach (var (key, value) in instance.Tags)
-                {
-                    tags[key] = value;
-                }
-
-                body.Add((JsonNode)new JsonObject
-                {
-                    ["provider"] = sim.Name,
-                    ["instance_id"] = instance.InstanceId,
-                    ["state"] = instance.State.ToWire(),
-                    ["tags"] = tags,
-                    ["launched_at"] = instance.LaunchedAt,
-                });
+                boxes.Add(new SimInstanceAnswer(sim.Name, instance.InstanceId, instance.State.ToWire(), instance.Tags, instance.LaunchedAt));
             }
         }
 
-        return new JsonNodeResult(body, StatusCodes.Status200OK);
+        return TypedResults.Ok<IReadOnlyList<SimInstanceAnswer>>(boxes);
     }
 
-    public static async Task<IResult> KillAsync(HttpContext http, string provider, string instanceId, ProviderRegistry providers)
+    public static async Task<Results<Ok<SimKillAnswer>, ProblemResult>> KillAsync(HttpContext http, string provider, string instanceId,
+        ProviderRegistry providers)
     {
-        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (!providers.TryGet(provider, out var found) || found is not SimProvider sim)
         {
             return Problems.BadProvider($"'{provider}' is not a sim provider");
         }
 
         return await sim.KillAsync(instanceId, http.RequestAborted)
-            ? new JsonNodeResult(new JsonObject { ["provider"] = provider, ["instance_id"] = instanceId, ["state"] = "terminated" }, StatusCodes.Status200OK)
+            ? TypedResults.Ok(new SimKillAnswer(provider, instanceId, "terminated"))
             : Problems.NotFound("live instance");
     }
 
-    public static async Task<IResult> PutFaultsAsync(HttpContext http, ProviderRegistry providers)
+    public static async Task<Results<Ok<SimFaultsAnswer>, ProblemResult>> PutFaultsAsync(HttpContext http, ProviderRegistry providers)
     {
-        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         var (body, _, problem) = await JsonBody.ReadObjectAsync(http.Request, required: true, http.RequestAborted);
         if (problem is not null)
         {
@@ -127,23 +102,17 @@ public static class SimEndpoints
             }
         }
 
-        return new JsonNodeResult(new JsonObject { ["status"] = "set", ["providers"] = new JsonArray(targets.Select(t => (JsonNode)t.Name).ToArray()) },
-            StatusCodes.Status200OK);
+        return TypedResults.Ok(new SimFaultsAnswer("set", targets.Select(t => t.Name).ToArray()));
     }
 
-    public static IResult ClearFaults(HttpContext http, ProviderRegistry providers)
+    public static Ok<StatusAnswer> ClearFaults(ProviderRegistry providers)
     {
-        if (WorkspaceAccess.RequireAdmin(http) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         foreach (var sim in SimProviders(providers))
         {
             sim.Faults.Clear();
         }
 
-        return new JsonNodeResult(new JsonObject { ["status"] = "cleared" }, StatusCodes.Status200OK);
+        return TypedResults.Ok(new StatusAnswer("cleared"));
     }
 
     public static IEnumerable<SimProvider> SimProviders(ProviderRegistry providers) => providers.All.OfType<SimProvider>();

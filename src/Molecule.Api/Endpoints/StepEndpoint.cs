@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Operations;
 
@@ -15,7 +17,7 @@ public static class StepEndpoint
 {
     private const int MaxExecutionIdLength = 2048;
 
-    public static async Task<IResult> HandleAsync(HttpContext http, IStepExecutor executor)
+    public static async Task<Results<Ok<StepAnswer>, ProblemResult>> HandleAsync(HttpContext http, IStepExecutor executor)
     {
         var (body, _, problem) = await JsonBody.ReadObjectAsync(http.Request, required: true, http.RequestAborted);
         if (problem is not null)
@@ -37,18 +39,13 @@ public static class StepEndpoint
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested && ex is not BadHttpRequestException)
         {
             // the executor has logged it with the operation's fields; the state machine retries the Task
-            return Problems.Of(500, "STEP_CRASHED", "The step failed unexpectedly; the state machine retries it.");
+            return Problems.Of(ProblemCodes.StepCrashed, "The step failed unexpectedly; the state machine retries it.");
         }
 
-        return new JsonNodeResult(new JsonObject
-        {
-            ["outcome"] = result.Outcome,
-            ["wait_seconds"] = result.WaitSeconds,
-            ["error"] = result.Error,
-        }, StatusCodes.Status200OK);
+        return TypedResults.Ok(new StepAnswer(result.Outcome, result.WaitSeconds, result.Error));
     }
 
-    private static (StepRequest? Request, IResult? Problem) Parse(JsonObject body)
+    private static (StepRequest? Request, ProblemResult? Problem) Parse(JsonObject body)
     {
         if (!Fields.TryString(body, "step", 1, 64, out var step, out _) || step is null || !StepNames.All.Contains(step))
         {
@@ -67,6 +64,4 @@ public static class StepEndpoint
 
         return (new StepRequest(step, operationId.Value, executionArn), null);
     }
-
-    private sealed record StepRequest(string Step, Guid OperationId, string ExecutionArn);
 }

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Hosting;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Sweeps;
@@ -18,46 +19,56 @@ public static class SweepTickEndpoints
     /// <summary>The count a tick reports as 1 when it did not run because another process held the sweep's lock.</summary>
     private const string SkippedCount = "skipped";
 
-    public static Task<IResult> OrphansAsync(OrphanSweeper sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
+    public static Task<Results<Ok<SweepTickAnswer>, ProblemResult>> OrphansAsync(OrphanSweeper sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
         TickAsync(sweep, ticks, lifetime.ApplicationStopping);
 
-    public static Task<IResult> ReconcileAsync(InstanceReconciler sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
+    public static Task<Results<Ok<SweepTickAnswer>, ProblemResult>> ReconcileAsync(InstanceReconciler sweep, OnDemandSweepTicks ticks, IHostApplicationLifetime lifetime) =>
         TickAsync(sweep, ticks, lifetime.ApplicationStopping);
 
-    private static async Task<IResult> TickAsync(ISweep sweep, OnDemandSweepTicks ticks, CancellationToken stopping)
+    private static async Task<Results<Ok<SweepTickAnswer>, ProblemResult>> TickAsync(ISweep sweep, OnDemandSweepTicks ticks, CancellationToken stopping)
     {
         // the tick belongs to the schedule, not to the caller: a dropped connection does not cut it short
         var tick = await ticks.TryRunAsync(sweep, stopping);
         if (tick is null)
         {
-            return Problems.Of(409, "SWEEP_RUNNING", "A tick of this sweep is already running.", null,
-                new JsonObject { ["sweep"] = sweep.Name });
+            return SweepRunning(sweep.Name, "A tick of this sweep is already running.");
         }
 
         if (tick.Result?[SkippedCount] == 1)
         {
             // another process (a manual invoke beside the schedule, a local replica) holds this sweep's lock
-            return Problems.Of(409, "SWEEP_RUNNING", "A tick of this sweep is running in another process.", null,
-                new JsonObject { ["sweep"] = sweep.Name });
+            return SweepRunning(sweep.Name, "A tick of this sweep is running in another process.");
         }
 
-        return new JsonNodeResult(Body(tick), StatusCodes.Status200OK);
+        return TypedResults.Ok(Answer(tick));
     }
 
     /// <summary>The tick's figures under the names of its metrics line (see <see cref="SweepMetricsSink"/>).</summary>
-    public static JsonObject Body(SweepTick tick)
+    public static SweepTickAnswer Answer(SweepTick tick)
     {
-        var body = new JsonObject { ["sweep"] = tick.Sweep };
+        var counts = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var count in tick.Result?.Counts ?? [])
         {
-            body[count.Name] = count.Value;
+            counts[count.Name] = count.Value;
         }
 
-        body[SweepMetricsSink.BudgetExhaustedMetric] = tick.BudgetExhausted ? 1 : 0;
-        body[SweepMetricsSink.TickFailedMetric] = tick.Failed ? 1 : 0;
-        body[SweepMetricsSink.DurationMetric] = Math.Round(tick.Duration.TotalMilliseconds, 3);
-        body["error"] = tick.Error;
-        body["item_errors"] = new JsonArray((tick.Result?.Errors ?? []).Select(e => (JsonNode?)e).ToArray());
-        return body;
+        return new SweepTickAnswer
+        {
+            Sweep = tick.Sweep,
+            Counts = counts,
+            BudgetExhausted = tick.BudgetExhausted ? 1 : 0,
+            TickFailed = tick.Failed ? 1 : 0,
+            DurationMs = Math.Round(tick.Duration.TotalMilliseconds, 3),
+            Error = tick.Error,
+            ItemErrors = tick.Result?.Errors ?? [],
+        };
     }
+
+    private static ProblemResult SweepRunning(string sweep, string title) => new(ProblemCodes.SweepRunning.Status, new SweepRunningProblem
+    {
+        Error = ProblemCodes.SweepRunning.Error,
+        Title = title,
+        Status = ProblemCodes.SweepRunning.Status,
+        Sweep = sweep,
+    });
 }

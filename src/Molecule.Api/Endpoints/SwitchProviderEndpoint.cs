@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Operations;
@@ -13,7 +14,13 @@ namespace Molecule.Api.Endpoints;
 /// </summary>
 public static class SwitchProviderEndpoint
 {
-    public static async Task<IResult> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
+    /// <summary>What the switch itself can answer (shared with PATCH of <c>compute.provider</c>).</summary>
+    public static readonly ProblemCode[] StartCodes =
+        [.. StartProblems.Codes, ProblemCodes.ProviderChanged, ProblemCodes.VersionMismatch, ProblemCodes.DataLossUnconfirmed];
+
+    public static readonly ProblemCode[] Codes = [.. ProblemCodes.Body, .. ProblemCodes.WorkspaceAccess, ProblemCodes.BadProvider, .. StartCodes];
+
+    public static async Task<Results<Accepted<SwitchingAnswer>, Ok<NoopAnswer>, ProblemResult>> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
     {
         if (!WorkspaceAccess.TryParseId(id, out _, out var idProblem))
         {
@@ -49,12 +56,12 @@ public static class SwitchProviderEndpoint
     /// The switch itself, shared with <c>PATCH</c> of <c>compute.provider</c>: the same guards, the same answers. A
     /// PATCH's other fields (<paramref name="patch"/>) are written by the claim statement, so they apply only with it.
     /// </summary>
-    public static async Task<IResult> StartAsync(Workspace workspace, string target, bool confirmDataLoss, int? expectedVersion,
+    public static async Task<Results<Accepted<SwitchingAnswer>, Ok<NoopAnswer>, ProblemResult>> StartAsync(Workspace workspace, string target, bool confirmDataLoss, int? expectedVersion,
         WorkspacePatch? patch, OperationStarter starter, CancellationToken ct)
     {
         if (workspace.IsExternal)
         {
-            return Problems.Of(409, "EXTERNAL_RUNTIME", "An external workspace has no box to switch.");
+            return Problems.Of(ProblemCodes.ExternalRuntime, "An external workspace has no box to switch.");
         }
 
         // checked before "already there": mid-switch the row already names the target, but the switch is not done
@@ -65,12 +72,12 @@ public static class SwitchProviderEndpoint
 
         if (workspace.Compute.Provider == target)
         {
-            return new JsonNodeResult(new JsonObject { ["status"] = "noop", ["workspace_id"] = workspace.Id, ["provider"] = target }, StatusCodes.Status200OK);
+            return TypedResults.Ok(NoopAnswer.For(workspace.Id, target));
         }
 
         if (workspace.Compute.DataPersistence == Compute.Persist && !confirmDataLoss)
         {
-            return Problems.Of(409, "DATA_LOSS_UNCONFIRMED",
+            return Problems.Of(ProblemCodes.DataLossUnconfirmed,
                 "This workspace persists data on its box; switching providers loses it. Send confirm_data_loss: true.");
         }
 
@@ -83,13 +90,7 @@ public static class SwitchProviderEndpoint
             return StartProblems.For(result);
         }
 
-        return new JsonNodeResult(new JsonObject
-        {
-            ["status"] = "switching",
-            ["workspace_id"] = workspace.Id,
-            ["from"] = workspace.Compute.Provider,
-            ["to"] = target,
-            ["operation"] = StartProblems.Operation(result.OperationId!.Value, OperationKind.SwitchProvider),
-        }, StatusCodes.Status202Accepted);
+        return TypedResults.Accepted((string?)null, new SwitchingAnswer(
+            "switching", workspace.Id, workspace.Compute.Provider, target, new OperationRef(result.OperationId!.Value, OperationKind.SwitchProvider)));
     }
 }

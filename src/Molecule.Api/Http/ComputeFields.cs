@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
+using Molecule.Api.Contract;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Providers;
 
 namespace Molecule.Api.Http;
 
-/// <summary>Validation of a <c>compute</c> object from a request body.</summary>
+/// <summary>Validation of a <c>compute</c> object from a request body, into the <see cref="ComputeRequest"/> it describes.</summary>
 public static class ComputeFields
 {
-    public static (Compute? Compute, IResult? Problem) Parse(JsonObject? body, ProviderRegistry providers, string defaultProvider)
+    public static (ComputeRequest? Compute, ProblemResult? Problem) Parse(JsonObject? body, ProviderRegistry providers, string defaultProvider)
     {
         body ??= [];
         if (!Fields.TryString(body, "provider", 1, 64, out var provider, out var error)
@@ -24,10 +25,10 @@ public static class ComputeFields
             return (null, Problems.Validation("compute.volume." + error));
         }
 
-        provider ??= defaultProvider;
-        if (!providers.TryGet(provider, out _))
+        var resolved = provider ?? defaultProvider;
+        if (!providers.TryGet(resolved, out _))
         {
-            return (null, Problems.BadProvider($"'{provider}' is not one of: {string.Join(", ", providers.All.Select(p => p.Name))}"));
+            return (null, Problems.BadProvider($"'{resolved}' is not one of: {string.Join(", ", providers.All.Select(p => p.Name))}"));
         }
 
         if (instanceType is not null && !instanceType.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
@@ -40,12 +41,21 @@ public static class ComputeFields
             return (null, Problems.Validation("compute.data_persistence must be 'persist' or 'ephemeral'"));
         }
 
-        return (new Compute
+        return (new ComputeRequest
         {
             Provider = provider,
             InstanceType = instanceType,
-            DataPersistence = persistence ?? Compute.Ephemeral,
-            Volume = rootGb is null ? null : new ComputeVolume { RootGb = rootGb },
+            DataPersistence = persistence,
+            Volume = volume is null ? null : new VolumeRequest { RootGb = rootGb },
         }, null);
     }
+
+    /// <summary>The compute a validated request asks for, the configured defaults filled in.</summary>
+    public static Compute ToCompute(ComputeRequest? request, string defaultProvider) => new()
+    {
+        Provider = request?.Provider ?? defaultProvider,
+        InstanceType = request?.InstanceType,
+        DataPersistence = request?.DataPersistence ?? Compute.Ephemeral,
+        Volume = request?.Volume?.RootGb is { } rootGb ? new ComputeVolume { RootGb = rootGb } : null,
+    };
 }

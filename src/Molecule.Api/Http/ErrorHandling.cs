@@ -23,10 +23,10 @@ public static class ErrorHandling
             var result = error switch
             {
                 BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => Problems.PayloadTooLarge(JsonBody.MaxBytes),
-                BadHttpRequestException bad => Problems.Of(bad.StatusCode, "BAD_REQUEST", "The request could not be read."),
-                OperationCanceledException when http.RequestAborted.IsCancellationRequested => Problems.Of(499, "CLIENT_CLOSED", "The client went away."),
+                BadHttpRequestException bad => Problems.Of(bad.StatusCode, ProblemCodes.BadRequest.Error, "The request could not be read."),
+                OperationCanceledException when http.RequestAborted.IsCancellationRequested => Problems.Of(ProblemCodes.ClientClosed, "The client went away."),
                 { } ex when TransientDatabaseErrors.IsTransient(ex) => DatabaseUnavailable(http),
-                _ => Problems.Of(500, "INTERNAL", "An unexpected error occurred."),
+                _ => Problems.Of(ProblemCodes.Internal, "An unexpected error occurred."),
             };
             await result.ExecuteAsync(http);
         }));
@@ -43,16 +43,16 @@ public static class ErrorHandling
             var status = http.Response.StatusCode;
             await (status switch
             {
-                404 => Problems.Of(404, "NOT_FOUND", "No such route."),
-                405 => Problems.Of(405, "METHOD_NOT_ALLOWED", "This route does not take that method."),
+                404 => Problems.Of(ProblemCodes.NotFound, "No such route."),
+                405 => Problems.Of(ProblemCodes.MethodNotAllowed, "This route does not take that method."),
                 _ => Problems.Of(status, "HTTP_" + status, "The request was not handled."),
             }).ExecuteAsync(http);
         });
     }
 
-    private static IResult DatabaseUnavailable(HttpContext http)
+    private static ProblemResult DatabaseUnavailable(HttpContext http)
     {
         http.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return Problems.Of(503, "DATABASE_UNAVAILABLE", "The database is not answering; retry shortly.");
+        return Problems.Of(ProblemCodes.DatabaseUnavailable, "The database is not answering; retry shortly.");
     }
 }

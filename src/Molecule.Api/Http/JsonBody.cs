@@ -14,7 +14,7 @@ public static class JsonBody
     public const int MaxBytes = 64 * 1024;
     private const int MaxDepth = 16;
 
-    public static async Task<(JsonObject? Body, byte[] Raw, IResult? Problem)> ReadObjectAsync(HttpRequest request, bool required, CancellationToken ct)
+    public static async Task<(JsonObject? Body, byte[] Raw, ProblemResult? Problem)> ReadObjectAsync(HttpRequest request, bool required, CancellationToken ct)
     {
         if (request.ContentType is { } contentType && !IsJson(contentType))
         {
@@ -84,8 +84,8 @@ public static class JsonBody
         return json && (media.Charset.Value is null || media.Charset.Value.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
     }
 
-    private static IResult UnsupportedMediaType() =>
-        Problems.Of(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be JSON.", "send Content-Type: application/json");
+    private static ProblemResult UnsupportedMediaType() =>
+        Problems.Of(ProblemCodes.UnsupportedMediaType, "The body must be JSON.", "send Content-Type: application/json");
 
     /// <summary>
     /// A parsed <see cref="JsonNode"/> decodes property names lazily, on first read; reading them all here makes a bad

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Molecule.Api.Auth;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Store;
@@ -8,7 +9,7 @@ namespace Molecule.Api.Http;
 /// use this workspace (403, decided before any read so it reveals nothing), a row that exists (404) and is not removed (410).</summary>
 public static class WorkspaceAccess
 {
-    public static bool TryParseId(string raw, out Guid id, out IResult? problem)
+    public static bool TryParseId(string raw, out Guid id, [NotNullWhen(false)] out ProblemResult? problem)
     {
         problem = null;
         if (Guid.TryParseExact(raw, "D", out id))
@@ -20,32 +21,40 @@ public static class WorkspaceAccess
         return false;
     }
 
-    public static async Task<(Workspace? Workspace, IResult? Problem)> LoadAsync(
-        HttpContext http, string rawId, WorkspaceStore store, bool allowRemoved = false)
+    /// <summary>The id as a UUID that this caller may use (400, 403), before anything is read.</summary>
+    public static bool TryAuthorize(HttpContext http, string rawId, out Guid id, [NotNullWhen(false)] out ProblemResult? problem)
     {
-        if (!TryParseId(rawId, out var id, out var problem))
+        if (!TryParseId(rawId, out id, out problem))
         {
-            return (null, problem);
+            return false;
         }
 
         if (!http.Caller().MayAccess(id))
         {
-            return (null, Problems.Forbidden());
+            problem = Problems.Forbidden();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>404 for no row, 410 for a removed one (unless <paramref name="allowRemoved"/>); null when it may be used.</summary>
+    public static ProblemResult? Missing([NotNullWhen(false)] Workspace? workspace, bool allowRemoved = false) => workspace switch
+    {
+        null => Problems.NotFound(),
+        { Status: WorkspaceStatus.Removed } when !allowRemoved => Problems.Removed(workspace.Id, workspace.RemovedAt),
+        _ => null,
+    };
+
+    public static async Task<(Workspace? Workspace, ProblemResult? Problem)> LoadAsync(
+        HttpContext http, string rawId, WorkspaceStore store, bool allowRemoved = false)
+    {
+        if (!TryAuthorize(http, rawId, out var id, out var problem))
+        {
+            return (null, problem);
         }
 
         var workspace = await store.GetAsync(id, http.RequestAborted);
-        if (workspace is null)
-        {
-            return (null, Problems.NotFound());
-        }
-
-        if (workspace.Status == WorkspaceStatus.Removed && !allowRemoved)
-        {
-            return (null, Problems.Removed(workspace.Id, workspace.RemovedAt));
-        }
-
-        return (workspace, null);
+        return Missing(workspace, allowRemoved) is { } missing ? (null, missing) : (workspace, null);
     }
-
-    public static IResult? RequireAdmin(HttpContext http) => http.Caller().IsAdmin ? null : Problems.Forbidden();
 }

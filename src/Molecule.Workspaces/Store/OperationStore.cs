@@ -38,33 +38,6 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
         return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
     }
 
-    /// <summary>Latest operations of several workspaces at once (for list bodies): one query, not one per row.</summary>
-    public async Task<IReadOnlyDictionary<Guid, Operation>> GetLatestAsync(IReadOnlyCollection<Guid> workspaceIds, CancellationToken ct)
-    {
-        if (workspaceIds.Count == 0)
-        {
-            return new Dictionary<Guid, Operation>();
-        }
-
-        const string sql = $"""
-            SELECT DISTINCT ON (workspace_id) {OperationRow.Columns}
-              FROM operations
-             WHERE workspace_id = ANY($1)
-             ORDER BY workspace_id, created_at DESC
-            """;
-        await using var cmd = db.CreateCommand(sql);
-        cmd.Parameters.Add(UuidArray(workspaceIds));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var result = new Dictionary<Guid, Operation>();
-        while (await reader.ReadAsync(ct))
-        {
-            var op = OperationRow.Read(reader);
-            result[op.WorkspaceId] = op;
-        }
-
-        return result;
-    }
-
     public async Task SaveProgressAsync(Guid id, string step, OperationProgress progress, CancellationToken ct)
     {
         const string sql = "UPDATE operations SET progress = $2, step = $3, updated_at = $4 WHERE id = $1";

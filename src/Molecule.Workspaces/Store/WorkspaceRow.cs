@@ -13,6 +13,9 @@ internal static class WorkspaceRow
         created_at, updated_at, removed_at
         """;
 
+    /// <summary>How many columns <see cref="Columns"/> has: a query may select more after them.</summary>
+    public const int ColumnCount = 23;
+
     public static Workspace Read(NpgsqlDataReader r) => new()
     {
         Id = r.GetGuid(0),

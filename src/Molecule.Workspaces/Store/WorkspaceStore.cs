@@ -15,26 +15,49 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
         return await WorkspaceRow.ReadSingleAsync(cmd, ct);
     }
 
-    /// <summary>One keyset page of live workspaces, oldest first; <paramref name="after"/> is the last row of the previous page.</summary>
-    public async Task<IReadOnlyList<Workspace>> ListAsync(WorkspaceListFilter filter, int limit, WorkspaceCursor? after, CancellationToken ct)
+    /// <summary>
+    /// The workspace with its latest operation, in one statement (one round trip): the read behind
+    /// <c>GET /workspaces/{id}</c>, which the canvas polls.
+    /// </summary>
+    public async Task<WorkspaceWithOperation?> GetWithLatestOperationAsync(Guid id, CancellationToken ct)
     {
         const string sql = $"""
-            SELECT {WorkspaceRow.Columns}
-              FROM workspaces
-             WHERE status <> 'removed'
-               AND ($1::text IS NULL OR status = $1)
-               AND ($2::uuid IS NULL OR parent_id = $2)
-               AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
-             ORDER BY created_at, id
+            SELECT {WorkspaceRow.Columns}, {LatestOperation.Columns}
+              FROM workspaces w
+              LEFT JOIN LATERAL ({LatestOperation.Subquery}) o ON true
+             WHERE w.id = $1
+            """;
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(Uuid(id));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new WorkspaceWithOperation(WorkspaceRow.Read(reader), LatestOperation.Read(reader)) : null;
+    }
+
+    /// <summary>
+    /// One keyset page of live workspaces, oldest first, each with its latest operation, in one statement;
+    /// <paramref name="after"/> is the last row of the previous page. The lateral read runs once per row of the page only
+    /// (the limit applies before it), each an index lookup on <c>operations (workspace_id, created_at DESC)</c>.
+    /// </summary>
+    public async Task<IReadOnlyList<WorkspaceWithOperation>> ListAsync(WorkspaceListFilter filter, int limit, WorkspaceCursor? after, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT {WorkspaceRow.Columns}, {LatestOperation.Columns}
+              FROM workspaces w
+              LEFT JOIN LATERAL ({LatestOperation.Subquery}) o ON true
+             WHERE w.status <> 'removed'
+               AND ($1::text IS NULL OR w.status = $1)
+               AND ($2::uuid IS NULL OR w.parent_id = $2)
+               AND ($3::timestamptz IS NULL OR (w.created_at, w.id) > ($3, $4))
+             ORDER BY w.created_at, w.id
              LIMIT $5
             """;
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.AddAll(Text(filter.Status), Uuid(filter.ParentId), Time(after?.CreatedAt), Uuid(after?.Id), P(limit));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var rows = new List<Workspace>();
+        var rows = new List<WorkspaceWithOperation>();
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(WorkspaceRow.Read(reader));
+            rows.Add(new WorkspaceWithOperation(WorkspaceRow.Read(reader), LatestOperation.Read(reader)));
         }
 
         return rows;
@@ -184,6 +207,12 @@ internal static class AncestorsCte
 }
 
 public sealed record ChildRef(Guid Id, string Name);
+
+/// <summary>A workspace and the operation created last for it (null: none yet, e.g. an external runtime).</summary>
+public sealed record WorkspaceWithOperation(Workspace Workspace, OperationSummary? Operation);
+
+/// <summary>What a workspace's answer shows of an operation: its id, kind and state.</summary>
+public sealed record OperationSummary(Guid Id, string Kind, string State);
 
 public sealed record WorkspaceListFilter(string? Status, Guid? ParentId);
 

@@ -6,7 +6,10 @@ namespace Molecule.Workspaces.Tests.Infrastructure;
 public static class NodeCommand
 {
     /// <summary>A started node process with stdin, stdout and stderr redirected; the caller owns (and ends) it.</summary>
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="Start(string[])"/>, with these variables added to the inherited environment.</summary>
+    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -16,6 +19,11 @@ public static class NodeCommand
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add("--require");
         start.ArgumentList.Add(Path.Combine(RepositoryPaths.Checks, "polyfill.cjs"));
         foreach (var argument in arguments)
@@ -34,9 +42,13 @@ public static class NodeCommand
     }
 
     /// <summary>Runs node to its end within <paramref name="timeout"/>; the process is killed if it overruns.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments) =>
+        RunAsync(timeout, new Dictionary<string, string>(), arguments);
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment,
+        params string[] arguments)
     {
-        using var process = Start(arguments);
+        using var process = Start(environment, arguments);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
