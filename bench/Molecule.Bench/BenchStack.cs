@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Molecule.Workspaces.Events;
+using Molecule.Workspaces.Hosting;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
@@ -9,26 +12,41 @@ using Npgsql;
 
 namespace Molecule.Bench;
 
-/// <summary>The library wired as the host wires it, on a scratch database, with real time and the given sim providers.</summary>
+/// <summary>
+/// The library wired as the host wires it (<see cref="MoleculeWorkspacesRegistration.AddMoleculeWorkspaces"/>), on a
+/// scratch database, with real time, the given sim providers and options, and the local runner as the dispatcher.
+/// </summary>
 internal sealed class BenchStack
 {
     public BenchStack(NpgsqlDataSource db, string deployment, OperationOptions options, params SimProvider[] sims)
     {
-        var time = TimeProvider.System;
-        Providers = new ProviderRegistry(sims, sims[0].Name);
-        Operations = new OperationStore(db, time);
-        Context = new StepContext(db, new ClaimStore(db, time), Operations, new EventStore(db, time), new PendingTerminationStore(time),
-            Providers, options, new DeploymentIdentity(deployment), time, NullLogger<OperationStep>.Instance);
-        Runner = new LocalOperationRunner(new StepExecutor(Context), Operations, new OperationLeaseStore(db, time), options, time, NullLogger<LocalOperationRunner>.Instance);
-        Starter = new OperationStarter(Context.Claims, new WorkspaceStore(db, time), Operations, Runner, options, time, NullLogger<OperationStarter>.Instance);
-        Creator = new WorkspaceCreator(db, new TokenStore(db, time), Context.Events, Runner,
-            new IdempotencyTokenSealer([System.Security.Cryptography.RandomNumberGenerator.GetBytes(IdempotencyTokenSealer.KeyBytes)]), options, time, NullLogger<WorkspaceCreator>.Instance);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Molecule:DeploymentId"] = deployment, ["Molecule:DefaultProvider"] = sims[0].Name })
+            .Build();
+        var services = new ServiceCollection()
+            .AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddMoleculeWorkspaces(configuration, db.ConnectionString);
+
+        // the benchmark's own database, providers and options, registered after the library's, are the ones resolved
+        services.AddSingleton(db);
+        services.AddSingleton(new ProviderRegistry(sims, sims[0].Name));
+        services.AddSingleton(options);
+        services.AddSingleton(new IdempotencyTokenSealer([System.Security.Cryptography.RandomNumberGenerator.GetBytes(IdempotencyTokenSealer.KeyBytes)]));
+        Services = services.BuildServiceProvider();
     }
 
-    public ProviderRegistry Providers { get; }
-    public OperationStore Operations { get; }
-    public StepContext Context { get; }
-    public LocalOperationRunner Runner { get; }
-    public OperationStarter Starter { get; }
-    public WorkspaceCreator Creator { get; }
+    public IServiceProvider Services { get; }
+
+    public ProviderRegistry Providers => Services.GetRequiredService<ProviderRegistry>();
+
+    public OperationStore Operations => Services.GetRequiredService<OperationStore>();
+
+    public StepContext Context => Services.GetRequiredService<StepContext>();
+
+    public LocalOperationRunner Runner => Services.GetRequiredService<LocalOperationRunner>();
+
+    public OperationStarter Starter => Services.GetRequiredService<OperationStarter>();
+
+    public WorkspaceCreator Creator => Services.GetRequiredService<WorkspaceCreator>();
 }

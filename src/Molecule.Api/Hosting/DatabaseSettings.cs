@@ -33,6 +33,17 @@ public sealed class DatabaseSettings
     /// <summary>Overrides <c>Timeout</c> (connecting, or waiting for a pooled connection), in seconds. <value>The default is the connection string's own (Npgsql: 15 s).</value></summary>
     public int? ConnectTimeoutSeconds { get; set; }
 
+    /// <summary>
+    /// Overrides <c>Max Auto Prepare</c>: how many statements each connection prepares on the server once used 5 times, so
+    /// a hot read (<c>GET /workspaces/{id}</c>) is not planned again on every request. 0 turns it off: do that behind
+    /// a pooler that cannot keep a session's prepared statements (PgBouncer in transaction mode; RDS Proxy pins a
+    /// session that prepares). <value>The default is 20, unless the connection string names its own.</value>
+    /// </summary>
+    public int? MaxAutoPrepare { get; set; }
+
+    /// <summary>Applied when neither this setting nor the connection string names one.</summary>
+    public const int DefaultMaxAutoPrepare = 20;
+
     public TimeSpan ParameterTimeout => TimeSpan.FromSeconds(ParameterTimeoutSeconds);
 
     public static DatabaseSettings From(IConfiguration configuration) =>
@@ -45,6 +56,11 @@ public sealed class DatabaseSettings
         Require(MaxPoolSize is null or > 0, nameof(MaxPoolSize), MaxPoolSize);
         Require(CommandTimeoutSeconds is null or > 0, nameof(CommandTimeoutSeconds), CommandTimeoutSeconds);
         Require(ConnectTimeoutSeconds is null or > 0, nameof(ConnectTimeoutSeconds), ConnectTimeoutSeconds);
+        if (MaxAutoPrepare is < 0)
+        {
+            throw new InvalidOperationException($"{SectionName}:{nameof(MaxAutoPrepare)} must not be negative (got '{MaxAutoPrepare}')");
+        }
+
         return this;
     }
 

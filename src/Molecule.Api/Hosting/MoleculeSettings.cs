@@ -1,14 +1,11 @@
 namespace Molecule.Api.Hosting;
 
-/// <summary>The top level of the <c>Molecule</c> configuration section.</summary>
+/// <summary>
+/// The host's part of the top level of the <c>Molecule</c> configuration section (the library's, the deployment id and
+/// the default provider, is <see cref="Molecule.Workspaces.Hosting.DeploymentSettings"/>).
+/// </summary>
 public sealed class MoleculeSettings
 {
-    /// <summary>Value of every box's <c>molecule:deployment</c> tag. <value>The default is <c>local</c>.</value></summary>
-    public string DeploymentId { get; set; } = "local";
-
-    /// <summary>The provider new workspaces use when the request names none. <value>The default is <c>sim-east</c>.</value></summary>
-    public string DefaultProvider { get; set; } = "sim-east";
-
     /// <summary>
     /// What this process serves (<see cref="ServiceRoles"/>): <c>all</c> locally; <c>api</c>, <c>steps</c>,
     /// <c>sweeps</c> or <c>migrate</c> per Lambda function in AWS. <value>The default is <c>all</c>.</value>

@@ -54,7 +54,7 @@ public sealed class PostgresConnection
         }
     }
 
-    /// <summary>Applies the pool size and timeouts; a string Npgsql cannot parse fails naming where it came from, not what it holds.</summary>
+    /// <summary>Applies the pool size, timeouts and statement preparation; a string Npgsql cannot parse fails naming where it came from, not what it holds.</summary>
     private static string Tune(string raw, DatabaseSettings settings, string? parameter)
     {
         NpgsqlConnectionStringBuilder builder;
@@ -84,6 +84,20 @@ public sealed class PostgresConnection
             builder.Timeout = connect;
         }
 
+        if (settings.MaxAutoPrepare is { } prepare)
+        {
+            builder.MaxAutoPrepare = prepare;
+        }
+        else if (!NamesAutoPrepare(raw))
+        {
+            builder.MaxAutoPrepare = DatabaseSettings.DefaultMaxAutoPrepare;
+        }
+
         return builder.ConnectionString;
     }
+
+    /// <summary>Whether the string sets <c>Max Auto Prepare</c> itself (Npgsql's builder reports every keyword it knows as present).</summary>
+    private static bool NamesAutoPrepare(string raw) =>
+        new System.Data.Common.DbConnectionStringBuilder { ConnectionString = raw }.Keys.Cast<string>()
+            .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase));
 }

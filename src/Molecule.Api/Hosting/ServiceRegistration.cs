@@ -1,14 +1,15 @@
 using Molecule.Api.Auth;
-using Molecule.Workspaces.Events;
+using Molecule.Workspaces.Hosting;
 using Molecule.Workspaces.Operations;
-using Molecule.Workspaces.Operations.Steps;
-using Molecule.Workspaces.Providers;
-using Molecule.Workspaces.Store;
-using Npgsql;
+using Molecule.Workspaces.Sweeps;
 
 namespace Molecule.Api.Hosting;
 
-/// <summary>Everything the host needs, registered from configuration in one readable list.</summary>
+/// <summary>
+/// The host's services: the library as <see cref="MoleculeWorkspacesRegistration.AddMoleculeWorkspaces"/> wires it
+/// (every options class bound and validated there), then what depends on the role — which dispatch mode it may use,
+/// what runs on its own, who may call in, the idempotency keys, the migrate custom resource.
+/// </summary>
 public static class ServiceRegistration
 {
     public static IServiceCollection AddMolecule(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment,
@@ -21,14 +22,14 @@ public static class ServiceRegistration
             throw new InvalidOperationException(postgres.Error);
         }
 
+        DispatchRoles.Check(DispatchMode.From(configuration), settings.Role);
         services.AddSingleton(settings);
         services.AddSingleton(postgres);
+        services.AddMoleculeWorkspaces(configuration, () => postgres.ConnectionString);
+
         var migrate = MigrateOptions.From(configuration);
         services.AddSingleton(migrate);
         services.AddSingleton(sp => new CloudFormationResponder(new HttpClient(), migrate.ResponseTimeout, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new DeploymentIdentity(settings.DeploymentId));
-        services.AddSingleton(configuration.GetSection("Molecule:Operations").Get<OperationOptions>() ?? new OperationOptions());
         if (ServiceRoles.ServesApi(settings.Role))
         {
             // only the public API takes bearer tokens; a worker role needs no admin token configured to start
@@ -37,30 +38,16 @@ public static class ServiceRegistration
 
         services.AddSingleton(IdempotencyKeyConfiguration.Build(configuration, environment, settings.Role));
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(postgres.ConnectionString).Build());
-        services.AddSingleton(sp => new DatabaseMigrator(postgres.ConnectionString, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
-        services.AddSingleton<WorkspaceStore>();
-        services.AddSingleton<ClaimStore>();
-        services.AddSingleton<OperationStore>();
-        services.AddSingleton<EventStore>();
-        services.AddSingleton<PendingTerminationStore>();
-        services.AddSingleton<TokenStore>();
+        // in AWS an EventBridge schedule drives each sweep tick (role sweeps, one POST /internal/sweeps/... per tick) and
+        // Step Functions walks each operation, so a warm Lambda container never works on its own between invocations:
+        // only the local all-in-one process walks operations and ticks the sweeps on timers
+        services.AddSingleton<OnDemandSweepTicks>();
+        if (ServiceRoles.RunsInProcessWork(settings.Role))
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<LocalOperationRunner>());
+            services.AddHostedService<SweepHostedService>();
+        }
 
-        services.AddSingleton(sp => new ProviderRegistry(
-            ProviderConfiguration.Build(configuration, sp, settings.DeploymentId), settings.DefaultProvider));
-
-        services.AddSingleton<StepContext>();
-        services.AddSingleton<StepExecutor>();
-        services.AddSingleton<IStepExecutor>(sp => sp.GetRequiredService<StepExecutor>());
-        services.AddSingleton<WorkspaceCreator>();
-        services.AddSingleton<OperationStarter>();
-        services.AddSingleton<OperationCompensation>();
-        services.AddSingleton<BatchTerminator>();
-        services.AddSingleton((configuration.GetSection(DeleteOptions.SectionName).Get<DeleteOptions>() ?? new DeleteOptions()).Validate());
-        services.AddSingleton<WorkspaceDeleter>();
-
-        services.AddMoleculeDispatch(configuration, settings);
-        services.AddMoleculeSweeps(configuration, settings);
         return services;
     }
 }

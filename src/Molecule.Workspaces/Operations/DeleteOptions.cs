@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Molecule.Workspaces.Operations;
 
 /// <summary><c>Molecule:Delete:*</c>: how long one <c>DELETE /workspaces/{id}</c> may wait for its boxes to die.</summary>
@@ -15,6 +17,10 @@ public sealed class DeleteOptions
     public double BudgetSeconds { get; set; } = 20;
 
     public TimeSpan Budget => TimeSpan.FromSeconds(BudgetSeconds);
+
+    /// <summary>The section bound and validated (<see cref="Validate"/>).</summary>
+    public static DeleteOptions From(IConfiguration configuration) =>
+        (configuration.GetSection(SectionName).Get<DeleteOptions>() ?? new DeleteOptions()).Validate();
 
     /// <summary>Refuses, at start-up and naming the setting, a budget that would outlive the API's integration timeout.</summary>
     public DeleteOptions Validate()

@@ -1,8 +1,12 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Molecule.Workspaces.Operations;
 
 /// <summary><c>Molecule:Operations:*</c>.</summary>
 public sealed class OperationOptions
 {
+    public const string SectionName = "Molecule:Operations";
+
     /// <summary>
     /// How long a claim lives before the reconciler may compensate its operation, in seconds. Longer than the
     /// state machine's own timeout, so a live execution never loses its claim to expiry.
@@ -39,4 +43,27 @@ public sealed class OperationOptions
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
     public TimeSpan ProviderCallTimeout => TimeSpan.FromSeconds(ProviderCallTimeoutSeconds);
+
+    public static OperationOptions From(IConfiguration configuration) =>
+        (configuration.GetSection(SectionName).Get<OperationOptions>() ?? new OperationOptions()).Validate();
+
+    /// <summary>Refuses, at start-up and naming the setting, a window or count no operator means (each must be above 0).</summary>
+    public OperationOptions Validate()
+    {
+        Require(ClaimTtlSeconds > 0, nameof(ClaimTtlSeconds), ClaimTtlSeconds);
+        Require(PollIntervalSeconds > 0, nameof(PollIntervalSeconds), PollIntervalSeconds);
+        Require(AwaitRunningTimeoutSeconds > 0, nameof(AwaitRunningTimeoutSeconds), AwaitRunningTimeoutSeconds);
+        Require(ProviderCallTimeoutSeconds > 0, nameof(ProviderCallTimeoutSeconds), ProviderCallTimeoutSeconds);
+        Require(LocalConcurrency > 0, nameof(LocalConcurrency), LocalConcurrency);
+        Require(LeaseSeconds > 0, nameof(LeaseSeconds), LeaseSeconds);
+        return this;
+    }
+
+    private static void Require(bool holds, string setting, object value)
+    {
+        if (!holds)
+        {
+            throw new InvalidOperationException($"{SectionName}:{setting} must be above 0 (got '{value}')");
+        }
+    }
 }

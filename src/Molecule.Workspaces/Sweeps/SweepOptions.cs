@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Molecule.Workspaces.Sweeps;
 
 /// <summary><c>Molecule:Sweeps:*</c>: the cadence, tick budget and grace windows of the background sweeps (DESIGN §7).</summary>
@@ -67,6 +69,10 @@ public sealed class SweepOptions
     public TimeSpan LeakGrace => TimeSpan.FromSeconds(LeakGraceSeconds);
 
     public bool ReconcilerObservesOnly => ReconcilerMode == ObserveMode;
+
+    /// <summary>The section bound and validated (<see cref="Validate"/>).</summary>
+    public static SweepOptions From(IConfiguration configuration) =>
+        (configuration.GetSection(SectionName).Get<SweepOptions>() ?? new SweepOptions()).Validate();
 
     /// <summary>Refuses, at start-up and naming the setting, a value no operator means.</summary>
     public SweepOptions Validate()

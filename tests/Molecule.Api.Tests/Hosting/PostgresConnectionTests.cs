@@ -100,6 +100,18 @@ public sealed class PostgresConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hot_statements_are_prepared_on_the_server_unless_the_string_says_otherwise()
+    {
+        var byDefault = await ResolveAsync(new DatabaseSettings(), connectionString: "Host=localhost;Username=u;Database=d");
+        var ownSetting = await ResolveAsync(new DatabaseSettings(), connectionString: "Host=localhost;Username=u;Database=d;Max Auto Prepare=0");
+        var overridden = await ResolveAsync(new DatabaseSettings { MaxAutoPrepare = 0 }, connectionString: "Host=localhost;Username=u;Database=d");
+
+        Assert.Equal(DatabaseSettings.DefaultMaxAutoPrepare, new NpgsqlConnectionStringBuilder(byDefault.ConnectionString).MaxAutoPrepare);
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(ownSetting.ConnectionString).MaxAutoPrepare);
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(overridden.ConnectionString).MaxAutoPrepare);
+    }
+
+    [Fact]
     public async Task Neither_a_string_nor_a_parameter_is_an_error_naming_both_settings()
     {
         var postgres = await ResolveAsync(new DatabaseSettings());
@@ -123,6 +135,7 @@ public sealed class PostgresConnectionTests : IAsyncLifetime
     [Theory]
     [InlineData("Molecule:Database:MaxPoolSize", "0")]
     [InlineData("Molecule:Database:ParameterTimeoutSeconds", "-1")]
+    [InlineData("Molecule:Database:MaxAutoPrepare", "-1")]
     public void A_database_setting_no_operator_means_refuses_to_start(string key, string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Molecule.Api.Hosting;
+using Molecule.Workspaces.Providers;
 
 namespace Molecule.Api.Tests.Hosting;
 

@@ -1,7 +1,11 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
+using Molecule.Workspaces.Hosting;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
@@ -12,9 +16,10 @@ using Molecule.Workspaces.Sweeps;
 namespace Molecule.Workspaces.Tests.Infrastructure;
 
 /// <summary>
-/// The library wired as the host wires it, on a real database, with a <see cref="FakeTimeProvider"/> so every
-/// retry delay, poll and claim window is stepped, never slept. Two sim providers, <c>sim-east</c> and <c>sim-west</c>,
-/// with no latency, no boot time and no describe lag unless a test sets them.
+/// The library wired as the host wires it (<see cref="MoleculeWorkspacesRegistration.AddMoleculeWorkspaces"/>), on a
+/// real database, with its seams replaced: a <see cref="FakeTimeProvider"/> so every retry delay, poll and claim window
+/// is stepped, never slept; two sim providers, <c>sim-east</c> and <c>sim-west</c>, with no latency, no boot time and no
+/// describe lag unless a test sets them; and a dispatcher that records instead of walking (tests walk themselves).
 /// </summary>
 public sealed class OperationHarness
 {
@@ -26,21 +31,41 @@ public sealed class OperationHarness
         East = NewSim("sim-east", configureSim);
         West = NewSim("sim-west", configureSim);
         Providers = new ProviderRegistry([East, West], "sim-east");
-        Workspaces = new WorkspaceStore(db, Time);
-        Claims = new ClaimStore(db, Time);
-        Operations = new OperationStore(db, Time);
-        Dispatcher = new RecordingDispatcher(Operations);
-        Events = new EventStore(db, Time);
-        PendingTerminations = new PendingTerminationStore(Time);
-        Tokens = new TokenStore(db, Time);
-        Context = new StepContext(db, Claims, Operations, Events, PendingTerminations, Providers, Options,
-            new DeploymentIdentity("test"), Time, NullLogger<OperationStep>.Instance);
-        Executor = new StepExecutor(Context);
-        Leases = new OperationLeaseStore(db, Time);
-        Runner = new LocalOperationRunner(Executor, Operations, Leases, Options, Time, NullLogger<LocalOperationRunner>.Instance);
-        Creator = new WorkspaceCreator(db, Tokens, Events, Dispatcher, Sealer, Options, Time, NullLogger<WorkspaceCreator>.Instance);
-        Starter = new OperationStarter(Claims, Workspaces, Operations, Dispatcher, Options, Time, NullLogger<OperationStarter>.Instance);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Molecule:DeploymentId"] = "test", ["Molecule:DefaultProvider"] = "sim-east" })
+            .Build();
+        var services = new ServiceCollection()
+            .AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddMoleculeWorkspaces(configuration, database.ConnectionString);
+
+        // the seams, registered after the library's registrations, are the ones resolved
+        services.AddSingleton<TimeProvider>(Time);
+        services.AddSingleton(db);
+        services.AddSingleton(Providers);
+        services.AddSingleton(Options);
+        services.AddSingleton(Sealer);
+        services.AddSingleton<RecordingDispatcher>();
+        services.AddSingleton<IOperationDispatcher>(sp => sp.GetRequiredService<RecordingDispatcher>());
+        Services = services.BuildServiceProvider();
+
+        Workspaces = Services.GetRequiredService<WorkspaceStore>();
+        Claims = Services.GetRequiredService<ClaimStore>();
+        Operations = Services.GetRequiredService<OperationStore>();
+        Dispatcher = Services.GetRequiredService<RecordingDispatcher>();
+        Events = Services.GetRequiredService<EventStore>();
+        PendingTerminations = Services.GetRequiredService<PendingTerminationStore>();
+        Tokens = Services.GetRequiredService<TokenStore>();
+        Context = Services.GetRequiredService<StepContext>();
+        Executor = Services.GetRequiredService<StepExecutor>();
+        Leases = Services.GetRequiredService<OperationLeaseStore>();
+        Runner = Services.GetRequiredService<LocalOperationRunner>();
+        Creator = Services.GetRequiredService<WorkspaceCreator>();
+        Starter = Services.GetRequiredService<OperationStarter>();
     }
+
+    /// <summary>Everything the registration wires, with this harness's seams: resolve what a test needs beyond the properties.</summary>
+    public IServiceProvider Services { get; }
 
     public TestDatabase Database { get; }
     public FakeTimeProvider Time { get; }
@@ -126,9 +151,8 @@ public sealed class OperationHarness
         await work;
     }
 
-    /// <summary>An orphan sweeper on this harness's database, providers and clock.</summary>
-    public OrphanSweeper OrphanSweeper() => new(Database.DataSource, Workspaces, PendingTerminations, Events, Providers,
-        new BatchTerminator(Providers, Time), new DeploymentIdentity("test"), new SweepOptions(), Time, NullLogger<OrphanSweeper>.Instance);
+    /// <summary>The orphan sweeper as registered, on this harness's database, providers and clock.</summary>
+    public OrphanSweeper OrphanSweeper() => Services.GetRequiredService<OrphanSweeper>();
 
     /// <summary>Starts an operation of <paramref name="kind"/> and returns its id (asserting the claim was won).</summary>
     public async Task<Guid> StartAsync(Guid workspaceId, string kind, string? targetProvider = null)

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -17,10 +18,13 @@ internal static class SweepTestKit
 {
     public static readonly TimeSpan PastLeakGrace = new SweepOptions().LeakGrace + TimeSpan.FromMinutes(1);
 
+    /// <summary>The orphan sweeper as the harness's registration wires it, or on other providers (a watched or failing one).</summary>
     public static OrphanSweeper NewOrphanSweeper(this OperationHarness harness, ProviderRegistry? providers = null) =>
-        new(harness.Database.DataSource, harness.Workspaces, harness.PendingTerminations, harness.Events,
-            providers ?? harness.Providers, new BatchTerminator(providers ?? harness.Providers, harness.Time),
-            new DeploymentIdentity("test"), new SweepOptions(), harness.Time, NullLogger<OrphanSweeper>.Instance);
+        providers is null
+            ? harness.OrphanSweeper()
+            : new(harness.Database.DataSource, harness.Workspaces, harness.PendingTerminations, harness.Events,
+                providers, new BatchTerminator(providers, harness.Time), harness.Services.GetRequiredService<DeploymentIdentity>(),
+                harness.Services.GetRequiredService<SweepOptions>(), harness.Time, NullLogger<OrphanSweeper>.Instance);
 
     /// <summary>
     /// The reconciler's settings the tests use: the production windows, act mode, the re-confirm waited for inside the
@@ -34,7 +38,7 @@ internal static class SweepTestKit
         };
 
     public static InstanceReconciler NewReconciler(this OperationHarness harness, ReconcilerSettings? settings = null, ProviderRegistry? providers = null) =>
-        new(harness.Database.DataSource, providers ?? harness.Providers, harness.Starter, new OperationCompensation(harness.Context),
+        new(harness.Database.DataSource, providers ?? harness.Providers, harness.Starter, harness.Services.GetRequiredService<OperationCompensation>(),
             harness.Events, harness.Dispatcher, settings ?? ReconcilerSettings(), harness.Time, NullLogger<InstanceReconciler>.Instance);
 
     /// <summary>Starts a box directly in the sim, tagged for the test deployment and, when given, a workspace and an operation.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Molecule.Workspaces.Operations.DynamoDb;
 
 /// <summary>
@@ -25,6 +27,10 @@ public sealed class DynamoDbDispatchOptions
     public static TimeSpan ItemLifetime { get; } = TimeSpan.FromDays(1);
 
     public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    /// <summary>The section bound and validated (<see cref="Validate"/>).</summary>
+    public static DynamoDbDispatchOptions From(IConfiguration configuration) =>
+        (configuration.GetSection(SectionName).Get<DynamoDbDispatchOptions>() ?? new DynamoDbDispatchOptions()).Validate();
 
     /// <summary>Refuses, at start-up and naming the setting, a configuration that cannot hand anything off.</summary>
     public DynamoDbDispatchOptions Validate()

@@ -1,9 +1,11 @@
-using Molecule.Workspaces.Providers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Molecule.Workspaces.Providers.Ec2;
 using Molecule.Workspaces.Providers.Sim;
 using Npgsql;
 
-namespace Molecule.Api.Hosting;
+namespace Molecule.Workspaces.Providers;
 
 /// <summary>Builds the providers named under <c>Molecule:Providers</c>, each by its <c>Type</c>.</summary>
 public static class ProviderConfiguration
@@ -43,7 +45,7 @@ public static class ProviderConfiguration
     /// The section bound as <see cref="Ec2ProviderOptions"/>; <c>SecurityGroupIds</c> may also be one comma-separated
     /// value, which is how a CloudFormation list parameter reaches a Lambda environment variable.
     /// </summary>
-    internal static Ec2ProviderOptions Ec2Options(IConfigurationSection section)
+    public static Ec2ProviderOptions Ec2Options(IConfigurationSection section)
     {
         var options = section.Get<Ec2ProviderOptions>() ?? new Ec2ProviderOptions();
         if (section.GetSection(nameof(Ec2ProviderOptions.SecurityGroupIds)).Value is { } joined)
