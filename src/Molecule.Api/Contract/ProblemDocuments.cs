@@ -23,7 +23,7 @@ public abstract record ProblemDocument
     public string? Detail { get; init; }
 }
 
-/// <summary>A problem whose <c>status</c> is its HTTP status code (every one but the two below that carry a workspace's status).</summary>
+/// <summary>A problem whose <c>status</c> is its HTTP status code (every one but the removed workspace's <c>/state</c> 404, which carries the workspace's status as the state poll reads it).</summary>
 public record Problem : ProblemDocument
 {
     [JsonPropertyOrder(-2)]
@@ -52,11 +52,10 @@ public sealed record RemovedStateProblem : ProblemDocument
     public required bool Deleted { get; init; }
 }
 
-/// <summary>409 <c>INVALID_STATE</c>: <c>status</c> is the workspace's status, which does not allow the operation.</summary>
-public sealed record InvalidStateProblem : ProblemDocument
+/// <summary>409 <c>INVALID_STATE</c>: <c>workspace_status</c> is the workspace's status, which does not allow the operation.</summary>
+public sealed record InvalidStateProblem : Problem
 {
-    [JsonPropertyOrder(-2)]
-    public required string? Status { get; init; }
+    public required string? WorkspaceStatus { get; init; }
 }
 
 /// <summary>409 <c>ALREADY_SWITCHING</c>: the operation holding the workspace (null when it finished meanwhile).</summary>

@@ -32,8 +32,9 @@ public static class StartProblems
             Error = ProblemCodes.InvalidState.Error,
             Title = "The workspace's status does not allow this operation.",
             Detail = $"status is {result.Workspace?.Status}",
-            // the workspace's status, which the answer has always carried in place of the HTTP code
-            Status = result.Workspace?.Status,
+            // problem+json's status is the HTTP code; the workspace's own status has a member of its own
+            Status = ProblemCodes.InvalidState.Status,
+            WorkspaceStatus = result.Workspace?.Status,
         }),
         StartOutcome.NameTaken => Problems.NameTaken(),
         _ => throw new InvalidOperationException($"no problem for {result.Outcome}"),

@@ -33,6 +33,23 @@ public sealed class LifecycleApiTests(ApiFixture api) : IClassFixture<ApiFixture
     }
 
     [Fact]
+    public async Task Resume_of_an_online_workspace_is_invalid_state_with_the_http_code_and_the_workspaces_status_apart()
+    {
+        var client = Factory.AdminClient();
+        var created = await client.CreateSettledWorkspaceAsync(new { name = ApiCalls.UniqueName("resume-online") });
+        var before = await Database.FingerprintAsync();
+
+        using var response = await client.PostAsync($"/workspaces/{created["id"]}/resume", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = await response.ProblemAsync();
+        Assert.Equal("INVALID_STATE", (string?)problem["error"]);
+        Assert.Equal(409, (int?)problem["status"]);
+        Assert.Equal("online", (string?)problem["workspace_status"]);
+        Assert.Equal(before, await Database.FingerprintAsync());
+    }
+
+    [Fact]
     public async Task Restart_of_an_external_workspace_is_a_noop()
     {
         var client = Factory.AdminClient();
