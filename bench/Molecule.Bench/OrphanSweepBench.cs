@@ -46,7 +46,7 @@ public static class OrphanSweepBench
         var providers = new ProviderRegistry([watched], Provider);
         var sweeper = new OrphanSweeper(db, new WorkspaceStore(db, time), new PendingTerminationStore(time), new EventStore(db, time),
             providers, new BatchTerminator(providers, time), new DeploymentIdentity(Deployment), options, time, NullLogger<OrphanSweeper>.Instance);
-        var scheduler = new SweepScheduler(sweeper, options, new SweepMetricsSink(TextWriter.Null, time), time, NullLogger<SweepScheduler>.Instance);
+        var scheduler = new SweepScheduler(sweeper, options, new SweepMetricsSink(TextWriter.Null, time, new DeploymentIdentity(Deployment)), time, NullLogger<SweepScheduler>.Instance);
 
         Console.WriteLine($"orphan-sweep: {rows:N0} online workspaces' boxes, {leaked:N0} leaked boxes and {removed:N0} removed rows naming a box " +
             $"on one sim provider, {latencyMs} ms per call, {tickCount} ticks of at most {options.TickBudget.TotalSeconds:F0} s (database {database.Name})");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Operations;
+using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Sweeps;
@@ -46,7 +47,7 @@ public static class ReconcileBench
         var options = new SweepOptions();
         var reconciler = new InstanceReconciler(db, new ProviderRegistry([watched], Provider), stack.Starter, new OperationCompensation(stack.Context),
             stack.Context.Events, stack.Runner, ReconcilerSettings.From(options), time, NullLogger<InstanceReconciler>.Instance);
-        var scheduler = new SweepScheduler(reconciler, options, new SweepMetricsSink(TextWriter.Null, time), time, NullLogger<SweepScheduler>.Instance);
+        var scheduler = new SweepScheduler(reconciler, options, new SweepMetricsSink(TextWriter.Null, time, new DeploymentIdentity(Deployment)), time, NullLogger<SweepScheduler>.Instance);
 
         Console.WriteLine($"reconcile: {rows:N0} online workspaces on one sim provider, {latencyMs} ms per describe call, {dead} boxes killed, " +
             $"{tickCount} ticks of at most {options.TickBudget.TotalSeconds:F0} s (database {database.Name})");

@@ -67,7 +67,7 @@ public static class MoleculeWorkspacesRegistration
         services.AddSingleton<WorkspaceDeleter>();
 
         // stdout: Lambda ships it to CloudWatch Logs, which turns each EMF line into metrics
-        services.TryAddSingleton(sp => new SweepMetricsSink(Console.Out, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new SweepMetricsSink(Console.Out, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DeploymentIdentity>()));
         services.AddSingleton<OrphanSweeper>();
         services.AddSingleton<ISweep>(sp => sp.GetRequiredService<OrphanSweeper>());
         services.AddSingleton<InstanceReconciler>();

@@ -1,17 +1,23 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Molecule.Workspaces.Operations.Steps;
 
 namespace Molecule.Workspaces.Sweeps;
 
 /// <summary>
 /// Writes every sweep tick as one line of CloudWatch Embedded Metric Format: in Lambda the log pipeline turns the
-/// line into metrics (namespace <c>Molecule</c>, dimension <c>Sweep</c>) with no SDK and no network call; locally it
-/// is a readable JSON log line. The host writes to stdout; tests hand in a <see cref="StringWriter"/> and parse it.
+/// line into metrics (namespace <c>Molecule</c>, dimensions <c>Deployment</c> and <c>Sweep</c>) with no SDK and no
+/// network call; locally it is a readable JSON log line. The host writes to stdout; tests hand in a
+/// <see cref="StringWriter"/> and parse it.
 /// </summary>
-public sealed class SweepMetricsSink(TextWriter output, TimeProvider time)
+public sealed class SweepMetricsSink(TextWriter output, TimeProvider time, DeploymentIdentity deployment)
 {
     public const string Namespace = "Molecule";
+
+    // two stacks in one account share the namespace: without the deployment, their sweeps' figures (and the alarms
+    // that watch them) would blend into one series
+    public const string DeploymentDimension = "Deployment";
     public const string SweepDimension = "Sweep";
     public const string DurationMetric = "duration_ms";
     public const string BudgetExhaustedMetric = "budget_exhausted";
@@ -46,6 +52,7 @@ public sealed class SweepMetricsSink(TextWriter output, TimeProvider time)
             json.WriteString("Namespace", Namespace);
             json.WriteStartArray("Dimensions");
             json.WriteStartArray();
+            json.WriteStringValue(DeploymentDimension);
             json.WriteStringValue(SweepDimension);
             json.WriteEndArray();
             json.WriteEndArray();
@@ -63,6 +70,7 @@ public sealed class SweepMetricsSink(TextWriter output, TimeProvider time)
             json.WriteEndArray();
             json.WriteEndObject();
 
+            json.WriteString(DeploymentDimension, deployment.Id);
             json.WriteString(SweepDimension, tick.Sweep);
             foreach (var (name, _, value) in metrics)
             {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
+using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Sweeps;
 using Molecule.Workspaces.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ public sealed class SweepMetricsTests(TestDatabase database) : IClassFixture<Tes
     {
         await harness.SeedRemovedRowsWithBoxesAsync(3, "sim-east", "metrics");
         var output = new StringWriter();
-        var scheduler = new SweepScheduler(harness.NewOrphanSweeper(), new SweepOptions(), new SweepMetricsSink(output, harness.Time),
+        var scheduler = new SweepScheduler(harness.NewOrphanSweeper(), new SweepOptions(), new SweepMetricsSink(output, harness.Time, new DeploymentIdentity("tenant-a")),
             harness.Time, NullLogger<SweepScheduler>.Instance);
 
         var tick = await scheduler.RunTickAsync(CancellationToken.None);
@@ -26,7 +27,9 @@ public sealed class SweepMetricsTests(TestDatabase database) : IClassFixture<Tes
         Assert.Equal(harness.Time.GetUtcNow().ToUnixTimeMilliseconds(), (long)aws["Timestamp"]!);
         var directive = Assert.Single(aws["CloudWatchMetrics"]!.AsArray())!.AsObject();
         Assert.Equal("Molecule", (string?)directive["Namespace"]);
-        Assert.Equal("[[\"Sweep\"]]", directive["Dimensions"]!.ToJsonString());
+        // the deployment is a dimension: two stacks in one account never share a series
+        Assert.Equal("[[\"Deployment\",\"Sweep\"]]", directive["Dimensions"]!.ToJsonString());
+        Assert.Equal("tenant-a", (string?)json["Deployment"]);
         Assert.Equal("orphan-sweeper", (string?)json["Sweep"]);
 
         var metrics = directive["Metrics"]!.AsArray().Select(m => ((string)m!["Name"]!, (string)m["Unit"]!)).ToList();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Sweeps;
 
 namespace Molecule.Workspaces.Tests.Sweeps;
@@ -159,7 +160,7 @@ public sealed class SweepSchedulerTests
         // one sweep hangs in its first tick; the other must not wait for it
         var hanging = new ScriptedSweep(clock, (_, _) => stuck.Task);
         var healthy = new ScriptedSweep(clock, (_, _) => Task.FromResult(ScriptedSweep.Done));
-        using var service = new SweepHostedService([hanging, healthy], Options, new SweepMetricsSink(metricsOutput, clock), clock, NullLoggerFactory.Instance);
+        using var service = new SweepHostedService([hanging, healthy], Options, new SweepMetricsSink(metricsOutput, clock, new DeploymentIdentity("test")), clock, NullLoggerFactory.Instance);
 
         await service.StartAsync(CancellationToken.None);
         await hanging.WaitForTickAsync(1);
@@ -177,7 +178,7 @@ public sealed class SweepSchedulerTests
     }
 
     private SweepScheduler Scheduler(ISweep sweep, ILogger<SweepScheduler>? logger = null) =>
-        new(sweep, Options, new SweepMetricsSink(metricsOutput, clock), clock, logger ?? NullLogger<SweepScheduler>.Instance);
+        new(sweep, Options, new SweepMetricsSink(metricsOutput, clock, new DeploymentIdentity("test")), clock, logger ?? NullLogger<SweepScheduler>.Instance);
 
     private List<JsonObject> MetricLines() =>
         metricsOutput.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
