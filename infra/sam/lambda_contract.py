@@ -318,6 +318,7 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
                 answer = None
             report(status == 200 and status not in failing and isinstance(answer, dict),
                    f"{name}: a Scheduler event on {passthrough} answered 200 with the tick's counts", f"{status} {body[:300]!r}")
+            check_alarmed_metrics(template, resolver, name, fn)
     finally:
         fn.stop()
         time.sleep(0.2)
@@ -325,6 +326,37 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
         report(not not_json, f"{name}: every stdout line is one JSON object (logs and metrics)", "\n".join(not_json[:5]))
         report(not any(DATABASE_PASSWORD in line for line in fn.lines), f"{name}: the database password is in no log line")
         report(not any(IDEMPOTENCY_KEY in line for line in fn.lines), f"{name}: the idempotency key is in no log line")
+
+
+SWEEP_OF = {"OrphanSweeperFunction": "orphan-sweeper", "InstanceReconcilerFunction": "instance-reconciler"}
+
+
+def check_alarmed_metrics(template, resolver, name: str, fn) -> None:
+    """Every metric of this sweep that an alarm watches is declared by the tick's Embedded Metric Format line, under
+    the alarm's namespace and dimension names, with the dimension values the alarm names: an alarm on a metric the
+    binary never writes (a renamed count, a missing dimension) would stay silent forever."""
+    sweep = SWEEP_OF[name]
+    deadline = time.monotonic() + 5
+    emf = []
+    while not emf and time.monotonic() < deadline:
+        emf = [json.loads(line) for line in list(fn.lines) if is_json_object(line) and "_aws" in json.loads(line)]
+        time.sleep(0.1)
+    if not report(len(emf) == 1, f"{name}: the tick wrote one Embedded Metric Format line", fn.tail(5)):
+        return
+    line = emf[0]
+    declared = {(d["Namespace"], tuple(dims), m["Name"]) for d in line["_aws"]["CloudWatchMetrics"]
+                for dims in d["Dimensions"] for m in d["Metrics"]}
+    watched = [(alarm, resolver.resolve(m)) for alarm, props in tm.alarms(template).items() for m in tm.alarm_metrics(props)]
+    mine = [(alarm, m) for alarm, m in watched
+            if m["Namespace"] == "Molecule" and {"Name": "Sweep", "Value": sweep} in m["Dimensions"]]
+    report(bool(mine), f"{name}: alarms watch its metrics", str(len(mine)))
+    for alarm, metric in mine:
+        names = tuple(d["Name"] for d in metric["Dimensions"])
+        values_match = all(str(line.get(d["Name"])) == str(d["Value"]) for d in metric["Dimensions"])
+        by = ", ".join(f"{d['Name']}={d['Value']}" for d in metric["Dimensions"])
+        report((metric["Namespace"], names, metric["MetricName"]) in declared and values_match,
+               f"{name}: {alarm} watches {metric['MetricName']} by {by}, as the tick writes it",
+               json.dumps({k: line.get(k) for k in ("_aws", *names)})[:600])
 
 
 def in_scope(line: str, key: str, value: str) -> bool:

@@ -22,6 +22,8 @@ WORKERS = {
     "MigrateFunction": ("migrate", "/internal/migrate"),
 }
 SWEEPS = ("OrphanSweeperFunction", "InstanceReconcilerFunction")
+# the Sweep dimension of their metric lines (OrphanSweeper.SweepName, InstanceReconciler.SweepName)
+SWEEP_NAMES = ("orphan-sweeper", "instance-reconciler")
 ALL_FUNCTIONS = ("ApiFunction", *WORKERS)
 PUT_ITEM_ROLES = {"ApiFunction", "InstanceReconcilerFunction"}
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Confirm-Name", "X-Molecule-Org-Slug"]
@@ -65,6 +67,10 @@ def role_statements(cfn: dict, role_name: str) -> list[dict]:
         else:
             flat.append(s)
     return flat
+
+
+def params_default(template: dict, name: str):
+    return template.get("Parameters", {}).get(name, {}).get("Default")
 
 
 def actions(statement: dict) -> list[str]:
@@ -267,6 +273,50 @@ def main(argv: list[str]) -> int:
     invoke_configs = [r["Properties"] for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
     check("both sweeps have an EventInvokeConfig with no retries",
           len(invoke_configs) == 2 and all(c.get("MaximumRetryAttempts") == 0 for c in invoke_configs))
+
+    # ---- alarms: unnamed, notifying the topic parameter when there is one, the sweeps' watched per deployment
+    alarms = tm.alarms(template)
+    notify = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    check("alarms: none is named (two stacks in one account)", bool(alarms) and all("AlarmName" not in a for a in alarms.values()))
+    check("alarms: each notifies AlarmTopicArn when it is set, on alarm and on recovery",
+          all(a.get("AlarmActions") == notify and a.get("OKActions") == notify for a in alarms.values()),
+          str([n for n, a in alarms.items() if a.get("AlarmActions") != notify or a.get("OKActions") != notify]))
+    check("alarms: the topic is optional (HasAlarmTopic)", params_default(template, "AlarmTopicArn") == ""
+          and template["Conditions"].get("HasAlarmTopic") == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]})
+    check("alarms: each says what it means and where to look", all(len(a.get("AlarmDescription", "")) >= 80 for a in alarms.values()),
+          str([n for n, a in alarms.items() if len(a.get("AlarmDescription", "")) < 80]))
+    watched = [(n, a, m) for n, a in alarms.items() for m in tm.alarm_metrics(a)]
+    sweep_metrics = [(n, m) for n, _, m in watched if m["Namespace"] == "Molecule"]
+    check("alarms: every sweep metric they watch is this deployment's (Deployment = DeploymentId) and one sweep's",
+          bool(sweep_metrics) and all([d["Name"] for d in m["Dimensions"]] == ["Deployment", "Sweep"]
+                                      and m["Dimensions"][0]["Value"] == {"Ref": "DeploymentId"}
+                                      and m["Dimensions"][1]["Value"] in SWEEP_NAMES for _, m in sweep_metrics),
+          json.dumps([n for n, m in sweep_metrics][:5]))
+
+    def watches(namespace, metric, **dimensions):
+        return [a for _, a, m in watched if m["Namespace"] == namespace and m["MetricName"] == metric
+                and all({"Name": k, "Value": v} in m["Dimensions"] for k, v in dimensions.items())]
+
+    for sweep in SWEEP_NAMES:
+        failing = watches("Molecule", "tick_failed", Sweep=sweep)
+        silent = watches("Molecule", "duration_ms", Sweep=sweep)
+        check(f"alarms: the {sweep} failing tick after tick (tick_failed)", len(failing) == 1 and failing[0].get("DatapointsToAlarm", 1) > 1)
+        check(f"alarms: the {sweep} silent (no tick line; missing data breaching)",
+              len(silent) == 1 and silent[0].get("Statistic") == "SampleCount" and silent[0].get("ComparisonOperator") == "LessThanThreshold"
+              and silent[0].get("TreatMissingData") == "breaching")
+    check("alarms: a leaked box reaped", len(watches("Molecule", "leaked", Sweep="orphan-sweeper")) == 1)
+    check("alarms: the mass-failure brake tripped", len(watches("Molecule", "braked", Sweep="instance-reconciler")) == 1)
+    check("alarms: operations whose walk died (expired claims, abandoned operations)",
+          len(watches("Molecule", "expired_claims", Sweep="instance-reconciler")) == 1
+          and watches("Molecule", "expired_claims", Sweep="instance-reconciler") == watches("Molecule", "abandoned_operations", Sweep="instance-reconciler"))
+    check("alarms: the dispatch dead-letter queue holding records",
+          len(watches("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName={"Fn::GetAtt": ["DispatchDeadLetterQueue", "QueueName"]})) == 1)
+    check("alarms: the steps function's errors", len(watches("AWS/Lambda", "Errors", FunctionName={"Ref": "OperationStepsFunction"})) == 1)
+    check("alarms: state machine executions timing out",
+          len(watches("AWS/States", "ExecutionsTimedOut", StateMachineArn={"Ref": "OperationStateMachine"})) == 1)
+    check("alarms: the HTTP API's 5xx", len(watches("AWS/ApiGateway", "5xx", ApiId={"Ref": "HttpApi"})) == 1)
+    translated_alarms = [r for r in cfn["Resources"].values() if r["Type"] == tm.ALARM_TYPE]
+    check("alarms: all in the translated template", len(translated_alarms) == len(alarms), f"{len(translated_alarms)} of {len(alarms)}")
 
     # ---- parameters and outputs
     params = template["Parameters"]

@@ -115,3 +115,18 @@ class Resolver:
         if fn == "Fn::Not":
             return not self.resolve(arg[0])
         return {fn: self.resolve(arg)}
+
+
+ALARM_TYPE = "AWS::CloudWatch::Alarm"
+
+
+def alarms(template: dict) -> dict[str, dict]:
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == ALARM_TYPE}
+
+
+def alarm_metrics(alarm: dict) -> list[dict]:
+    """The metrics an alarm watches, as {Namespace, MetricName, Dimensions}: its own, or each of its metric math's."""
+    if "MetricName" in alarm:
+        return [{"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"], "Dimensions": alarm.get("Dimensions", [])}]
+    return [dict(m["MetricStat"]["Metric"], Dimensions=m["MetricStat"]["Metric"].get("Dimensions", []))
+            for m in alarm.get("Metrics", []) if "MetricStat" in m]
