@@ -339,7 +339,7 @@ def check_alarmed_metrics(template, resolver, name: str, fn) -> None:
     deadline = time.monotonic() + 5
     emf = []
     while not emf and time.monotonic() < deadline:
-        emf = [json.loads(line) for line in list(fn.lines) if is_json_object(line) and "_aws" in json.loads(line)]
+        emf = [entry for entry in map(json_object, list(fn.lines)) if entry is not None and "_aws" in entry]
         time.sleep(0.1)
     if not report(len(emf) == 1, f"{name}: the tick wrote one Embedded Metric Format line", fn.tail(5)):
         return
@@ -361,19 +361,20 @@ def check_alarmed_metrics(template, resolver, name: str, fn) -> None:
 
 def in_scope(line: str, key: str, value: str) -> bool:
     """Whether a JSON console log line has `key` = `value` among its scopes (not merely in its message or state)."""
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return False
-    scopes = entry.get("Scopes", []) if isinstance(entry, dict) else []
+    scopes = (json_object(line) or {}).get("Scopes", [])
     return any(isinstance(scope, dict) and str(scope.get(key)) == value for scope in scopes)
 
 
-def is_json_object(line: str) -> bool:
+def json_object(line: str) -> dict | None:
     try:
-        return isinstance(json.loads(line), dict)
+        entry = json.loads(line)
     except ValueError:
-        return False
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def is_json_object(line: str) -> bool:
+    return json_object(line) is not None
 
 
 def cold_start(template, resolver, artifacts: Path, jit: Path, ssm_url, closed_url, runs: int, workspace_id: str | None, overrides) -> None:
