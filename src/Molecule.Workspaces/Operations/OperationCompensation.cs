@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Molecule.Workspaces.Domain;
-using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations.Steps;
 
 namespace Molecule.Workspaces.Operations;
@@ -50,13 +49,7 @@ public sealed class OperationCompensation(StepContext context)
         // the row first: the new box is taken off it, so the queue's "no live row names it" guard lets it in
         var row = await context.Claims.CompensateAsync(conn, tx, op.WorkspaceId, op.Id, restoreProvider, op.Progress.NewInstanceId, status, ct);
         await context.Operations.FinishAsync(conn, tx, op.Id, finalState, StepNames.Rollback, error, ct);
-        var queued = op.Progress is { NewInstanceId: { } newId, NewInstanceProvider: { } newProvider }
-            && await context.PendingTerminations.EnqueueAsync(conn, tx, newProvider, newId, op.WorkspaceId, "rollback", error, ct);
-        if (queued)
-        {
-            await context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.InstanceQueuedForTermination,
-                new JsonObject { ["instance_id"] = op.Progress.NewInstanceId, ["provider"] = op.Progress.NewInstanceProvider, ["reason"] = "rollback" }, ct);
-        }
+        var queued = await context.QueueNewInstanceAsync(conn, tx, op, "rollback", error, ct);
 
         await context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, eventType, new JsonObject
         {

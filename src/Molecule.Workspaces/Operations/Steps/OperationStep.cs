@@ -56,13 +56,7 @@ public abstract class OperationStep(StepContext context)
 
             await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.OperationAborted,
                 new JsonObject { ["kind"] = op.Kind, ["step"] = Name, ["reason"] = reason }, token);
-            if (op.Progress is { NewInstanceId: { } newId, NewInstanceProvider: { } newProvider }
-                && await Context.PendingTerminations.EnqueueAsync(conn, tx, newProvider, newId, op.WorkspaceId, "operation_aborted", reason, token))
-            {
-                await Context.Events.AppendAsync(conn, tx, op.WorkspaceId, op.Id, EventTypes.InstanceQueuedForTermination,
-                    new JsonObject { ["instance_id"] = newId, ["provider"] = newProvider, ["reason"] = "operation_aborted" }, token);
-            }
-
+            await Context.QueueNewInstanceAsync(conn, tx, op, "operation_aborted", reason, token);
             return true;
         }, ct);
         Context.Logger.LogWarning("aborted operation {operation_id} of workspace {workspace_id} at {step}: {reason}", op.Id, op.WorkspaceId, Name, reason);
