@@ -97,18 +97,6 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
         return await WorkspaceRow.ReadSingleAsync(cmd, ct);
     }
 
-    /// <summary>Clears the old box from the row after it was terminated. False: the claim is gone.</summary>
-    public async Task<bool> ClearInstanceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid operationId, CancellationToken ct)
-    {
-        const string sql = """
-            UPDATE workspaces
-               SET instance_id = NULL, instance_provider = NULL, url = NULL, version = version + 1, updated_at = $3
-             WHERE id = $1 AND claim_id = $2
-            """;
-        await using var cmd = Command(conn, tx, sql, Uuid(workspaceId), Uuid(operationId), Time(time.GetUtcNow()));
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
-    }
-
     /// <summary>Writes the switch's target provider. False: the claim is gone.</summary>
     public async Task<bool> WriteProviderAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid operationId, string provider, CancellationToken ct)
     {
@@ -150,9 +138,10 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
     }
 
     /// <summary>
-    /// Takes the box off the row for a stop that gave up (stop-exhausted), only where the claim is still this
-    /// operation's, and returns the box the row named at that moment (locked, so no concurrent write slips between
-    /// the read and the clear). Null: the claim is gone, and the box is not this operation's to hand anywhere.
+    /// Takes the box off the row — after stop-old terminated it, or for a stop that gave up (stop-exhausted) — only
+    /// where the claim is still this operation's, and returns the box the row named at that moment (locked, so no
+    /// concurrent write slips between the read and the clear). Null: the claim is gone, and the box is not this
+    /// operation's to hand anywhere.
     /// </summary>
     public async Task<BoxOnRow?> TakeInstanceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid operationId, CancellationToken ct)
     {

@@ -43,7 +43,7 @@ public sealed class StopOldStep(StepContext context) : OperationStep(context)
 
         return await InTransactionAsync(async (conn, tx, token) =>
         {
-            if (!await Context.Claims.ClearInstanceAsync(conn, tx, op.WorkspaceId, op.Id, token))
+            if (await Context.Claims.TakeInstanceAsync(conn, tx, op.WorkspaceId, op.Id, token) is null)
             {
                 return null;
             }
