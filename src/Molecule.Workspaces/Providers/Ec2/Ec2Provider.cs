@@ -151,24 +151,15 @@ public sealed class Ec2Provider : IComputeProvider
     /// </summary>
     public async Task<ManagedInstancePage> ListManagedAsync(string? pageToken, CancellationToken ct)
     {
-        var request = new DescribeInstancesRequest
-        {
-            Filters =
-            [
-                new($"tag:{ProviderTags.Deployment}", [deploymentId]),
-                new("instance-state-name", [.. Ec2InstanceStates.NotTerminatedNames]),
-            ],
-            MaxResults = MaxIdsPerCall,
-            NextToken = pageToken,
-        };
-        var response = await calls.RunAsync("DescribeInstances", c => ec2.DescribeInstancesAsync(request, c), ct);
-        if (!string.IsNullOrEmpty(response.NextToken) && response.NextToken == pageToken)
-        {
-            throw new ProviderException(Name, ProviderErrorKind.Transient, "DescribeInstances returned the same NextToken twice");
-        }
+        List<Filter> filters =
+        [
+            new($"tag:{ProviderTags.Deployment}", [deploymentId]),
+            new("instance-state-name", [.. Ec2InstanceStates.NotTerminatedNames]),
+        ];
+        var (page, nextToken) = await DescribePageAsync(filters, pageToken, ct);
 
         var now = timeProvider.GetUtcNow();
-        var instances = (response.Reservations ?? []).SelectMany(r => r.Instances ?? [])
+        var instances = page
             .Select(i => new ManagedInstance(
                 i.InstanceId,
                 Ec2InstanceStates.Of(i, Name),
@@ -176,7 +167,7 @@ public sealed class Ec2Provider : IComputeProvider
                 (i.Tags ?? []).ToDictionary(t => t.Key, t => t.Value ?? "", StringComparer.Ordinal)))
             .Where(i => i.State != InstanceState.Terminated)
             .ToList();
-        return new ManagedInstancePage(instances, string.IsNullOrEmpty(response.NextToken) ? null : response.NextToken);
+        return new ManagedInstancePage(instances, nextToken);
     }
 
     private async Task TerminateBatchAsync(IReadOnlyList<string> batch, Dictionary<string, TerminateResult> results, CancellationToken ct)
@@ -225,22 +216,27 @@ public sealed class Ec2Provider : IComputeProvider
         string? nextToken = null;
         do
         {
-            // A fresh request per page, so every call's parameters stay as they were sent.
-            var request = new DescribeInstancesRequest { Filters = filters, MaxResults = MaxIdsPerCall, NextToken = nextToken };
-            var response = await calls.RunAsync("DescribeInstances", c => ec2.DescribeInstancesAsync(request, c), ct);
-
-            instances.AddRange((response.Reservations ?? []).SelectMany(r => r.Instances ?? []));
-
-            if (!string.IsNullOrEmpty(response.NextToken) && response.NextToken == nextToken)
-            {
-                throw new ProviderException(Name, ProviderErrorKind.Transient, "DescribeInstances returned the same NextToken twice");
-            }
-
-            nextToken = response.NextToken;
+            var (page, next) = await DescribePageAsync(filters, nextToken, ct);
+            instances.AddRange(page);
+            nextToken = next;
         }
-        while (!string.IsNullOrEmpty(nextToken));
+        while (nextToken is not null);
 
         return instances;
+    }
+
+    /// <summary>One <c>DescribeInstances</c> page, flattened, and EC2's token for the next one (null after the last).</summary>
+    private async Task<(IEnumerable<Instance> Instances, string? NextToken)> DescribePageAsync(List<Filter> filters, string? pageToken, CancellationToken ct)
+    {
+        // A fresh request per page, so every call's parameters stay as they were sent.
+        var request = new DescribeInstancesRequest { Filters = filters, MaxResults = MaxIdsPerCall, NextToken = pageToken };
+        var response = await calls.RunAsync("DescribeInstances", c => ec2.DescribeInstancesAsync(request, c), ct);
+        if (!string.IsNullOrEmpty(response.NextToken) && response.NextToken == pageToken)
+        {
+            throw new ProviderException(Name, ProviderErrorKind.Transient, "DescribeInstances returned the same NextToken twice");
+        }
+
+        return ((response.Reservations ?? []).SelectMany(r => r.Instances ?? []), string.IsNullOrEmpty(response.NextToken) ? null : response.NextToken);
     }
 
     private async Task<string> RootDeviceNameAsync(CancellationToken ct)
