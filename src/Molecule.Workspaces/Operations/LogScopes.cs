@@ -9,16 +9,11 @@ namespace Molecule.Workspaces.Operations;
 /// </summary>
 public static class LogScopes
 {
-    private static readonly Func<ILogger, Guid, Guid, IDisposable?> OperationScope =
-        LoggerMessage.DefineScope<Guid, Guid>("operation {operation_id} of workspace {workspace_id}");
-
     private static readonly Func<ILogger, Guid, IDisposable?> WorkspaceScope =
         LoggerMessage.DefineScope<Guid>("workspace {workspace_id}");
 
     private static readonly Func<ILogger, Guid, IDisposable?> OperationOnlyScope =
         LoggerMessage.DefineScope<Guid>("operation {operation_id}");
-
-    public static IDisposable? ForOperation(ILogger logger, Guid operationId, Guid workspaceId) => OperationScope(logger, operationId, workspaceId);
 
     public static IDisposable? ForWorkspace(ILogger logger, Guid workspaceId) => WorkspaceScope(logger, workspaceId);
 

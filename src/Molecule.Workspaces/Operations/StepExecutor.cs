@@ -66,9 +66,6 @@ public sealed class StepExecutor(StepContext context) : IStepExecutor
                 : $"operation belongs to execution {op.ExecutionArn}");
         }
 
-        // everything this step logs, down to the provider calls, carries both ids
-        using var scope = LogScopes.ForOperation(context.Logger, op.Id, op.WorkspaceId);
-
         if (step != StepNames.Rollback && !OperationState.IsActive(op.State))
         {
             return StepResult.Abort($"operation already {op.State}");
