@@ -39,7 +39,6 @@ public static class MoleculeWorkspacesRegistration
         var dispatch = DispatchMode.From(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(deployment);
         services.AddSingleton(new DeploymentIdentity(deployment.DeploymentId));
         services.AddSingleton(operations);
         services.AddSingleton(delete);
