@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Molecule.Workspaces.Hosting;
 
 namespace Molecule.Workspaces.Operations;
 
@@ -25,11 +26,7 @@ public sealed class DeleteOptions
     /// <summary>Refuses, at start-up and naming the setting, a budget that would outlive the API's integration timeout.</summary>
     public DeleteOptions Validate()
     {
-        if (BudgetSeconds is not (> 0 and < 30))
-        {
-            throw new InvalidOperationException($"{SectionName}:{nameof(BudgetSeconds)} must be above 0 and below 30 (got '{BudgetSeconds}')");
-        }
-
+        OptionRules.Require(BudgetSeconds is > 0 and < 30, SectionName, nameof(BudgetSeconds), BudgetSeconds, "must be above 0 and below 30");
         return this;
     }
 }

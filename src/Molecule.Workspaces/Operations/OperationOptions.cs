@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Molecule.Workspaces.Hosting;
 
 namespace Molecule.Workspaces.Operations;
 
@@ -50,20 +51,13 @@ public sealed class OperationOptions
     /// <summary>Refuses, at start-up and naming the setting, a window or count no operator means (each must be above 0).</summary>
     public OperationOptions Validate()
     {
-        Require(ClaimTtlSeconds > 0, nameof(ClaimTtlSeconds), ClaimTtlSeconds);
-        Require(PollIntervalSeconds > 0, nameof(PollIntervalSeconds), PollIntervalSeconds);
-        Require(AwaitRunningTimeoutSeconds > 0, nameof(AwaitRunningTimeoutSeconds), AwaitRunningTimeoutSeconds);
-        Require(ProviderCallTimeoutSeconds > 0, nameof(ProviderCallTimeoutSeconds), ProviderCallTimeoutSeconds);
-        Require(LocalConcurrency > 0, nameof(LocalConcurrency), LocalConcurrency);
-        Require(LeaseSeconds > 0, nameof(LeaseSeconds), LeaseSeconds);
+        const string AboveZero = "must be above 0";
+        OptionRules.Require(ClaimTtlSeconds > 0, SectionName, nameof(ClaimTtlSeconds), ClaimTtlSeconds, AboveZero);
+        OptionRules.Require(PollIntervalSeconds > 0, SectionName, nameof(PollIntervalSeconds), PollIntervalSeconds, AboveZero);
+        OptionRules.Require(AwaitRunningTimeoutSeconds > 0, SectionName, nameof(AwaitRunningTimeoutSeconds), AwaitRunningTimeoutSeconds, AboveZero);
+        OptionRules.Require(ProviderCallTimeoutSeconds > 0, SectionName, nameof(ProviderCallTimeoutSeconds), ProviderCallTimeoutSeconds, AboveZero);
+        OptionRules.Require(LocalConcurrency > 0, SectionName, nameof(LocalConcurrency), LocalConcurrency, AboveZero);
+        OptionRules.Require(LeaseSeconds > 0, SectionName, nameof(LeaseSeconds), LeaseSeconds, AboveZero);
         return this;
-    }
-
-    private static void Require(bool holds, string setting, object value)
-    {
-        if (!holds)
-        {
-            throw new InvalidOperationException($"{SectionName}:{setting} must be above 0 (got '{value}')");
-        }
     }
 }

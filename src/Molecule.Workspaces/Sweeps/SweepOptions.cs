@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Molecule.Workspaces.Hosting;
 
 namespace Molecule.Workspaces.Sweeps;
 
@@ -77,20 +78,12 @@ public sealed class SweepOptions
     /// <summary>Refuses, at start-up and naming the setting, a value no operator means.</summary>
     public SweepOptions Validate()
     {
-        Require(IntervalSeconds > 0, nameof(IntervalSeconds), IntervalSeconds, "must be above 0");
-        Require(TickBudgetFraction is > 0 and < 1, nameof(TickBudgetFraction), TickBudgetFraction, "must be between 0 and 1 (exclusive)");
-        Require(ReconcileGraceSeconds >= 0, nameof(ReconcileGraceSeconds), ReconcileGraceSeconds, "must not be negative");
-        Require(LeakGraceSeconds >= 0, nameof(LeakGraceSeconds), LeakGraceSeconds, "must not be negative");
-        Require(DescribeConcurrency is >= 1 and <= 64, nameof(DescribeConcurrency), DescribeConcurrency, "must be between 1 and 64");
-        Require(ReconcilerMode is ActMode or ObserveMode, nameof(ReconcilerMode), ReconcilerMode, $"must be '{ActMode}' or '{ObserveMode}'");
+        OptionRules.Require(IntervalSeconds > 0, SectionName, nameof(IntervalSeconds), IntervalSeconds, "must be above 0");
+        OptionRules.Require(TickBudgetFraction is > 0 and < 1, SectionName, nameof(TickBudgetFraction), TickBudgetFraction, "must be between 0 and 1 (exclusive)");
+        OptionRules.Require(ReconcileGraceSeconds >= 0, SectionName, nameof(ReconcileGraceSeconds), ReconcileGraceSeconds, "must not be negative");
+        OptionRules.Require(LeakGraceSeconds >= 0, SectionName, nameof(LeakGraceSeconds), LeakGraceSeconds, "must not be negative");
+        OptionRules.Require(DescribeConcurrency is >= 1 and <= 64, SectionName, nameof(DescribeConcurrency), DescribeConcurrency, "must be between 1 and 64");
+        OptionRules.Require(ReconcilerMode is ActMode or ObserveMode, SectionName, nameof(ReconcilerMode), ReconcilerMode, $"must be '{ActMode}' or '{ObserveMode}'");
         return this;
-    }
-
-    private static void Require(bool holds, string setting, object value, string rule)
-    {
-        if (!holds)
-        {
-            throw new InvalidOperationException($"{SectionName}:{setting} {rule} (got '{value}')");
-        }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Molecule.Workspaces.Hosting;
 
 namespace Molecule.Workspaces.Operations.DynamoDb;
 
@@ -40,16 +41,9 @@ public sealed class DynamoDbDispatchOptions
             throw new InvalidOperationException($"{SectionName}:TableName is required with {SectionName}:Mode 'dynamodb'");
         }
 
-        if (TimeoutSeconds is <= 0 or > 20)
-        {
-            throw new InvalidOperationException($"{SectionName}:TimeoutSeconds must be above 0 and at most 20 (got '{TimeoutSeconds}')");
-        }
-
-        if (ServiceUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _))
-        {
-            throw new InvalidOperationException($"{SectionName}:ServiceUrl must be an absolute URL (got '{url}')");
-        }
-
+        OptionRules.Require(TimeoutSeconds is not (<= 0 or > 20), SectionName, nameof(TimeoutSeconds), TimeoutSeconds, "must be above 0 and at most 20");
+        OptionRules.Require(ServiceUrl is not { Length: > 0 } || Uri.TryCreate(ServiceUrl, UriKind.Absolute, out _),
+            SectionName, nameof(ServiceUrl), ServiceUrl, "must be an absolute URL");
         return this;
     }
 }
