@@ -21,17 +21,12 @@ namespace Molecule.Workspaces.Operations;
 /// (only slow, not dead) stops at its next renewal, and any step it still sends finds another owner and aborts.
 /// </para>
 /// </summary>
-public sealed class LocalOperationRunner : BackgroundService, IOperationDispatcher
+public sealed class LocalOperationRunner(IStepExecutor executor, OperationStore operations, OperationLeaseStore leases, OperationOptions options,
+    TimeProvider time, ILogger<LocalOperationRunner> logger) : BackgroundService, IOperationDispatcher
 {
     // a stop must not hang on a database that is gone: the leases then simply expire
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly IStepExecutor executor;
-    private readonly OperationStore operations;
-    private readonly OperationLeaseStore leases;
-    private readonly OperationOptions options;
-    private readonly TimeProvider time;
-    private readonly ILogger<LocalOperationRunner> logger;
     private readonly Channel<Guid> queue = Channel.CreateUnbounded<Guid>();
 
     // the leases this replica holds (queued or walking), each with the token that stops its walk when the lease is lost
@@ -39,21 +34,8 @@ public sealed class LocalOperationRunner : BackgroundService, IOperationDispatch
     private readonly ConcurrentDictionary<Guid, Task> walking = new();
     private volatile bool running;
 
-    public LocalOperationRunner(IStepExecutor executor, OperationStore operations, OperationLeaseStore leases, OperationOptions options,
-        TimeProvider time, ILogger<LocalOperationRunner> logger)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.LeaseSeconds, "Molecule:Operations:LeaseSeconds");
-        this.executor = executor;
-        this.operations = operations;
-        this.leases = leases;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
-        ReplicaId = NewReplicaId();
-    }
-
     /// <summary>This process's name among the replicas: the machine's name and a random part, new at every start.</summary>
-    public string ReplicaId { get; }
+    public string ReplicaId { get; } = NewReplicaId();
 
     /// <summary>Operations adopted per statement of a scan. <value>The default is 500.</value></summary>
     public int AdoptPageSize { get; init; } = 500;
