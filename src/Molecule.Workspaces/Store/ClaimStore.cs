@@ -1,4 +1,5 @@
 using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Events;
 using Npgsql;
 using static Molecule.Workspaces.Store.Sql;
 
@@ -47,7 +48,7 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
             ),
             patched_event AS (
                 INSERT INTO structure_events (workspace_id, event_type, payload, created_at)
-                SELECT c.id, 'workspace.updated',
+                SELECT c.id, '{EventTypes.WorkspaceUpdated}',
                        jsonb_strip_nulls(jsonb_build_object('name', $13::text, 'x', $14::float8, 'y', $15::float8,
                                                             'collapsed', $16::bool, 'version', c.version)), $5
                   FROM claimed c
@@ -81,11 +82,11 @@ public sealed class ClaimStore(NpgsqlDataSource db, TimeProvider time)
             P(OperationKind.RequiresUnpausedAncestors(request.Kind)),
             Text(request.TargetProvider),
             Text(request.RequestedBy),
-            new NpgsqlParameter { Value = (object?)request.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer },
+            Int(request.ExpectedVersion),
             Text(request.Patch?.Name),
-            new NpgsqlParameter { Value = (object?)request.Patch?.X ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double },
-            new NpgsqlParameter { Value = (object?)request.Patch?.Y ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double },
-            new NpgsqlParameter { Value = (object?)request.Patch?.Collapsed ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
+            Float8(request.Patch?.X),
+            Float8(request.Patch?.Y),
+            Bool(request.Patch?.Collapsed));
         return await WorkspaceRow.ReadSingleAsync(cmd, ct);
     }
 

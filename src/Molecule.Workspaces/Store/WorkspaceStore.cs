@@ -1,4 +1,5 @@
 using Molecule.Workspaces.Domain;
+using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Providers;
 using Npgsql;
 using static Molecule.Workspaces.Store.Sql;
@@ -98,7 +99,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
             ),
             updated_event AS (
                 INSERT INTO structure_events (workspace_id, event_type, payload, created_at)
-                SELECT u.id, 'workspace.updated',
+                SELECT u.id, '{EventTypes.WorkspaceUpdated}',
                        jsonb_strip_nulls(jsonb_build_object('name', $2::text, 'x', $3::float8, 'y', $4::float8, 'collapsed', $5::bool, 'version', u.version)), $6
                   FROM updated u
             )
@@ -108,11 +109,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource db, TimeProvider time)
         try
         {
             await using var cmd = Command(conn, null, sql,
-                Uuid(id), Text(patch.Name), P(patch.X), P(patch.Y), P(patch.Collapsed), Time(time.GetUtcNow()), P(expectedVersion));
-            cmd.Parameters[2].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double;
-            cmd.Parameters[3].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double;
-            cmd.Parameters[4].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean;
-            cmd.Parameters[6].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer;
+                Uuid(id), Text(patch.Name), Float8(patch.X), Float8(patch.Y), Bool(patch.Collapsed), Time(time.GetUtcNow()), Int(expectedVersion));
             var updated = await WorkspaceRow.ReadSingleAsync(cmd, ct);
             if (updated is not null)
             {
