@@ -197,12 +197,12 @@ public sealed class WorkspaceDeleter(
         var boxes = await ListRemovedBoxesAsync(id, CancellationToken.None);
         var lastErrors = new Dictionary<BoxRef, string>();
         var attempts = 0;
-        for (var attempt = 1; boxes.Count > 0; attempt++)
+        while (boxes.Count > 0)
         {
+            attempts++;
             IReadOnlyList<BoxTermination> results;
             try
             {
-                attempts = attempt;
                 results = await terminator.TerminateAsync(boxes, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -218,14 +218,14 @@ public sealed class WorkspaceDeleter(
             }
 
             boxes = results.Where(r => !r.Terminated).Select(r => r.Box).ToList();
-            if (boxes.Count == 0 || TerminateRetry.IsExhausted(attempt))
+            if (boxes.Count == 0 || TerminateRetry.IsExhausted(attempts))
             {
                 break;
             }
 
             try
             {
-                await Task.Delay(TerminateRetry.DelayAfter(attempt), time, ct);
+                await Task.Delay(TerminateRetry.DelayAfter(attempts), time, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -21,7 +21,7 @@ internal static class LatestOperation
     public const string Columns = "o.operation_id, o.operation_kind, o.operation_state";
 
     /// <summary>The ordinal of <c>operation_id</c>: right after the workspace's columns.</summary>
-    private const int First = WorkspaceRow.ColumnCount;
+    private static readonly int First = WorkspaceRow.ColumnCount;
 
     public static OperationSummary? Read(NpgsqlDataReader r) =>
         r.IsDBNull(First) ? null : new OperationSummary(r.GetGuid(First), r.GetString(First + 1), r.GetString(First + 2));

@@ -29,4 +29,11 @@ internal static class OperationRow
         StartedAt = r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
         FinishedAt = r.IsDBNull(13) ? null : r.GetFieldValue<DateTimeOffset>(13),
     };
+
+    /// <summary>Runs <paramref name="cmd"/> and reads its first row, or null when it returned none.</summary>
+    public static async Task<Operation?> ReadSingleAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
 }

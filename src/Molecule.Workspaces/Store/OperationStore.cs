@@ -12,16 +12,14 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
     {
         await using var cmd = db.CreateCommand($"SELECT {OperationRow.Columns} FROM operations WHERE id = $1");
         cmd.Parameters.Add(Uuid(id));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
+        return await OperationRow.ReadSingleAsync(cmd, ct);
     }
 
     /// <summary>Reads the operation and locks its row for the rest of the transaction, so no step's write lands between this read and the caller's.</summary>
     public async Task<Operation?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct)
     {
         await using var cmd = Command(conn, tx, $"SELECT {OperationRow.Columns} FROM operations WHERE id = $1 FOR UPDATE", Uuid(id));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
+        return await OperationRow.ReadSingleAsync(cmd, ct);
     }
 
     /// <summary>The operation that holds a workspace's claim right now, if any.</summary>
@@ -34,8 +32,7 @@ public sealed class OperationStore(NpgsqlDataSource db, TimeProvider time)
             """;
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.Add(Uuid(workspaceId));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? OperationRow.Read(reader) : null;
+        return await OperationRow.ReadSingleAsync(cmd, ct);
     }
 
     public async Task SaveProgressAsync(Guid id, string step, OperationProgress progress, CancellationToken ct)

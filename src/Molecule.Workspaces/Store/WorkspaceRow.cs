@@ -14,7 +14,7 @@ internal static class WorkspaceRow
         """;
 
     /// <summary>How many columns <see cref="Columns"/> has: a query may select more after them.</summary>
-    public const int ColumnCount = 23;
+    public static readonly int ColumnCount = Columns.Split(',').Length;
 
     public static Workspace Read(NpgsqlDataReader r) => new()
     {

@@ -80,10 +80,9 @@ public sealed class SimProvider(
 
     public async Task<IReadOnlyDictionary<string, InstanceState>> DescribeAsync(IReadOnlyCollection<string> instanceIds, CancellationToken ct)
     {
-        var result = new Dictionary<string, InstanceState>(StringComparer.Ordinal);
         if (instanceIds.Count == 0)
         {
-            return result;
+            return new Dictionary<string, InstanceState>(StringComparer.Ordinal);
         }
 
         await EnterCallAsync(SimCall.Describe, ct);
