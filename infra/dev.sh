@@ -182,21 +182,7 @@ cmd_stop() {
 
 cmd_psql() {
   if [[ -n "${ConnectionStrings__Postgres:-}" ]]; then
-    # Npgsql-style "Key=Value;..." -> libpq environment
-    local kv k v kvs
-    IFS=';' read -r -a kvs <<<"$ConnectionStrings__Postgres"
-    for kv in "${kvs[@]}"; do
-      [[ "$kv" == *=* ]] || continue
-      k="$(tr '[:upper:]' '[:lower:]' <<<"${kv%%=*}" | tr -d ' ')"
-      v="${kv#*=}"
-      case "$k" in
-        host|server) export PGHOST="$v" ;;
-        port) export PGPORT="$v" ;;
-        username|userid|user|uid) export PGUSER="$v" ;;
-        password|pwd) export PGPASSWORD="$v" ;;
-        database|db) export PGDATABASE="$v" ;;
-      esac
-    done
+    export_libpq_connection "$ConnectionStrings__Postgres"
     local psql_bin
     psql_bin="$(pg__find_bindir 2>/dev/null)/psql" || true
     [[ -x "$psql_bin" ]] || psql_bin="$(command -v psql || true)"

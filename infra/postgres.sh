@@ -1,11 +1,14 @@
 # shellcheck shell=bash
-# Project-local PostgreSQL for development and CI. Sourced by infra/dev.sh,
-# which sets REPO_ROOT and `set -euo pipefail`.
+# Project-local PostgreSQL for development and CI. Sourced by infra/dev.sh and
+# infra/sam/check.sh, which set REPO_ROOT and `set -euo pipefail`.
 #
 #   ensure_postgres   start (or reuse) the cluster, create database `molecule`,
 #                     export ConnectionStrings__Postgres. A no-op when the caller
 #                     already set ConnectionStrings__Postgres.
 #   stop_postgres     stop this repo's cluster if it is running.
+#   export_libpq_connection CS
+#                     export PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE for the
+#                     keys an Npgsql-style "Key=Value;..." string names.
 #
 # The cluster uses the distro's server binaries (/usr/lib/postgresql/<v>/bin,
 # highest version; Debian's `postgresql` package is installed when missing) but
@@ -249,6 +252,24 @@ ensure_postgres() {
   fi
 
   export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$MOLECULE_PG_PORT;Username=postgres;Database=molecule"
+}
+
+# Npgsql-style "Key=Value;..." ($1) -> libpq environment; a key it does not name is left as it was.
+export_libpq_connection() {
+  local kv k v kvs
+  IFS=';' read -r -a kvs <<<"$1"
+  for kv in "${kvs[@]}"; do
+    [[ "$kv" == *=* ]] || continue
+    k="$(tr '[:upper:]' '[:lower:]' <<<"${kv%%=*}" | tr -d ' ')"
+    v="${kv#*=}"
+    case "$k" in
+      host|server) export PGHOST="$v" ;;
+      port) export PGPORT="$v" ;;
+      username|userid|user|uid) export PGUSER="$v" ;;
+      password|pwd) export PGPASSWORD="$v" ;;
+      database|db) export PGDATABASE="$v" ;;
+    esac
+  done
 }
 
 stop_postgres() {

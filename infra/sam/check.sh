@@ -19,6 +19,9 @@ export PYTHONDONTWRITEBYTECODE=1
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 cd "$REPO_ROOT"
+
+# shellcheck source=infra/postgres.sh
+source "$REPO_ROOT/infra/postgres.sh"
 WORK="$REPO_ROOT/.local/sam"
 ARTIFACTS="$WORK/artifacts"
 JIT="$WORK/jit"
@@ -141,24 +144,13 @@ stage_glibc() {
 }
 
 # ---------------------------------------------------------------------------------------------------- 5 the Lambda contract
-# psql on the test server's admin connection (MOLECULE_TEST_POSTGRES, Npgsql "Key=Value;..." form)
-admin_psql() {
-  local kv k v kvs host=127.0.0.1 port=5432 user=postgres password="" db=postgres
-  IFS=';' read -r -a kvs <<<"$MOLECULE_TEST_POSTGRES"
-  for kv in "${kvs[@]}"; do
-    [[ "$kv" == *=* ]] || continue
-    k="$(tr '[:upper:]' '[:lower:]' <<<"${kv%%=*}" | tr -d ' ')"
-    v="${kv#*=}"
-    case "$k" in
-      host|server) host="$v" ;;
-      port) port="$v" ;;
-      username|userid|user|uid) user="$v" ;;
-      password|pwd) password="$v" ;;
-      database|db) db="$v" ;;
-    esac
-  done
-  PGPASSWORD="$password" "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" -d "$db" "$@"
-}
+# psql on the test server's admin connection (MOLECULE_TEST_POSTGRES, Npgsql "Key=Value;..." form); a key it leaves
+# out takes the default below, never the caller's PG* environment (a subshell: nothing is exported to the script)
+admin_psql() (
+  export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD="" PGDATABASE=postgres
+  export_libpq_connection "$MOLECULE_TEST_POSTGRES"
+  "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"
+)
 
 stage_contract() {
   step "JIT build for the cold-start comparison (framework-dependent)"

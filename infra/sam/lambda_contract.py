@@ -52,6 +52,8 @@ FIXTURE_PARAMETERS = {
 }
 OUTCOMES = {"ok", "retry", "pending", "exhausted", "failed", "abort"}
 ORDER = ["MigrateFunction", "ApiFunction", "OperationStepsFunction", "OrphanSweeperFunction", "InstanceReconcilerFunction"]
+# the adapter's layer/bootstrap, verbatim: exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"
+ADAPTER_BOOTSTRAP = ["/bin/bash", "-c", 'exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"']
 
 failures: list[str] = []
 
@@ -140,19 +142,21 @@ class Function:
         finally:
             connection.close()
 
-    def wait_ready(self, path: str, deadline_s: float = 30) -> float | None:
-        """Polls like the adapter (every 10 ms) until `path` answers 2xx; seconds from start, or None."""
+    def wait_ready(self, path: str, deadline_s: float = 30, headers: dict | None = None, every_s: float = 0.01,
+                   request_timeout_s: float = 2) -> float | None:
+        """Polls like the adapter (every 10 ms, unless `every_s` says otherwise) until a GET of `path` answers 2xx;
+        seconds from start, or None when the process exits or `deadline_s` passes first."""
         end = time.perf_counter() + deadline_s
         while time.perf_counter() < end:
             if self.process.poll() is not None:
                 return None
             try:
-                status, _ = self.request("GET", path, timeout=2)
+                status, _ = self.request("GET", path, headers=headers, timeout=request_timeout_s)
                 if 200 <= status < 300:
                     return time.perf_counter() - self.started
             except OSError:
                 pass
-            time.sleep(0.01)
+            time.sleep(every_s)
         return None
 
     def stop(self):
@@ -254,8 +258,7 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
     print(f"[contract] {name}", flush=True)
     port = free_port()
     env = lambda_environment(template, resolver, name, port, ssm_url, closed_url, artifact, overrides)
-    # the adapter's layer/bootstrap, verbatim: exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"
-    fn = Function(name, ["/bin/bash", "-c", 'exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"'], artifact, env, port)
+    fn = Function(name, ADAPTER_BOOTSTRAP, artifact, env, port)
     try:
         ready = fn.wait_ready(env["AWS_LWA_READINESS_CHECK_PATH"])
         if not report(ready is not None, f"{name}: started from $LAMBDA_TASK_ROOT/$_HANDLER and answered {env['AWS_LWA_READINESS_CHECK_PATH']}",
@@ -328,14 +331,11 @@ def run_function(template, resolver, name, artifact: Path, ssm_url, cfn_url, clo
         report(not any(IDEMPOTENCY_KEY in line for line in fn.lines), f"{name}: the idempotency key is in no log line")
 
 
-SWEEP_OF = {"OrphanSweeperFunction": "orphan-sweeper", "InstanceReconcilerFunction": "instance-reconciler"}
-
-
 def check_alarmed_metrics(template, resolver, name: str, fn) -> None:
     """Every metric of this sweep that an alarm watches is declared by the tick's Embedded Metric Format line, under
     the alarm's namespace and dimension names, with the dimension values the alarm names: an alarm on a metric the
     binary never writes (a renamed count, a missing dimension) would stay silent forever."""
-    sweep = SWEEP_OF[name]
+    sweep = tm.SWEEPS[name]
     deadline = time.monotonic() + 5
     emf = []
     while not emf and time.monotonic() < deadline:
@@ -385,7 +385,7 @@ def cold_start(template, resolver, artifacts: Path, jit: Path, ssm_url, closed_u
     path = f"/workspaces/{workspace_id}"
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     builds = {
-        "AOT": (["/bin/bash", "-c", 'exec -- "${LAMBDA_TASK_ROOT}/${_HANDLER}"'], artifacts / "ApiFunction"),
+        "AOT": (ADAPTER_BOOTSTRAP, artifacts / "ApiFunction"),
         "JIT": (["dotnet", str(jit / "Molecule.Api.dll")], jit),
     }
     timings: dict[str, list[float]] = {k: [] for k in builds}
@@ -396,16 +396,9 @@ def cold_start(template, resolver, artifacts: Path, jit: Path, ssm_url, closed_u
             env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1"
             fn = Function("ApiFunction", command, cwd, env, port)
             try:
-                end = time.perf_counter() + 30
-                while time.perf_counter() < end and fn.process.poll() is None:
-                    try:
-                        status, _ = fn.request("GET", path, headers=auth, timeout=5)
-                        if status == 200:
-                            timings[label].append((time.perf_counter() - fn.started) * 1000)
-                            break
-                    except OSError:
-                        pass
-                    time.sleep(0.002)
+                answered = fn.wait_ready(path, headers=auth, every_s=0.002, request_timeout_s=5)
+                if answered is not None:
+                    timings[label].append(answered * 1000)
             finally:
                 fn.stop()
     for label, values in timings.items():

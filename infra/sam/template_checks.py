@@ -21,9 +21,6 @@ WORKERS = {
     "InstanceReconcilerFunction": ("sweeps", "/internal/sweeps/reconcile"),
     "MigrateFunction": ("migrate", "/internal/migrate"),
 }
-SWEEPS = ("OrphanSweeperFunction", "InstanceReconcilerFunction")
-# the Sweep dimension of their metric lines (OrphanSweeper.SweepName, InstanceReconciler.SweepName)
-SWEEP_NAMES = ("orphan-sweeper", "instance-reconciler")
 ALL_FUNCTIONS = ("ApiFunction", *WORKERS)
 PUT_ITEM_ROLES = {"ApiFunction", "InstanceReconcilerFunction"}
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Confirm-Name", "X-Molecule-Org-Slug"]
@@ -162,7 +159,7 @@ def main(argv: list[str]) -> int:
           sorted(cs_array("AllowedHeaders")) == sorted(CORS_HEADERS) and sorted(cs_array("ExposedHeaders")) == sorted(CORS_EXPOSED))
 
     # ---- the sweeps
-    for name in SWEEPS:
+    for name in tm.SWEEPS:
         props = tm.effective_properties(template, name)
         schedules = [e for e in props.get("Events", {}).values() if e["Type"] == "ScheduleV2"]
         s = schedules[0]["Properties"] if len(schedules) == 1 else {}
@@ -290,14 +287,14 @@ def main(argv: list[str]) -> int:
     check("alarms: every sweep metric they watch is this deployment's (Deployment = DeploymentId) and one sweep's",
           bool(sweep_metrics) and all([d["Name"] for d in m["Dimensions"]] == ["Deployment", "Sweep"]
                                       and m["Dimensions"][0]["Value"] == {"Ref": "DeploymentId"}
-                                      and m["Dimensions"][1]["Value"] in SWEEP_NAMES for _, m in sweep_metrics),
+                                      and m["Dimensions"][1]["Value"] in tm.SWEEPS.values() for _, m in sweep_metrics),
           json.dumps([n for n, m in sweep_metrics][:5]))
 
     def watches(namespace, metric, **dimensions):
         return [a for _, a, m in watched if m["Namespace"] == namespace and m["MetricName"] == metric
                 and all({"Name": k, "Value": v} in m["Dimensions"] for k, v in dimensions.items())]
 
-    for sweep in SWEEP_NAMES:
+    for sweep in tm.SWEEPS.values():
         failing = watches("Molecule", "tick_failed", Sweep=sweep)
         silent = watches("Molecule", "duration_ms", Sweep=sweep)
         check(f"alarms: the {sweep} failing tick after tick (tick_failed)", len(failing) == 1 and failing[0].get("DatapointsToAlarm", 1) > 1)

@@ -12,6 +12,9 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 
+# the sweep functions, each with the Sweep dimension of its metric lines (OrphanSweeper.SweepName, InstanceReconciler.SweepName)
+SWEEPS = {"OrphanSweeperFunction": "orphan-sweeper", "InstanceReconcilerFunction": "instance-reconciler"}
+
 # fixture values for the template's parameters in offline runs (no AWS account is involved)
 OFFLINE_REGION = "us-east-1"
 OFFLINE_ACCOUNT = "123456789012"

@@ -19,6 +19,8 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
+import template_model as tm
+
 PLACEHOLDER_CODE = "s3://molecule-placeholder-artifacts/molecule-serverless/placeholder.zip"
 
 
@@ -36,7 +38,7 @@ def package(template: dict, template_dir: Path, asl_override: Path | None) -> di
         function_globals["CodeUri"] = PLACEHOLDER_CODE
     for resource in packaged["Resources"].values():
         props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in props:
+        if resource["Type"] == tm.FUNCTION_TYPE and "CodeUri" in props:
             props["CodeUri"] = PLACEHOLDER_CODE
         if resource["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in props:
             uri = props.pop("DefinitionUri")

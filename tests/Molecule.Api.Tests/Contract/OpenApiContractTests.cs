@@ -144,9 +144,7 @@ public sealed class OpenApiContractTests(OpenApiContractTests.ApiRoleDocument ap
         var settings = new Dictionary<string, string?> { ["Molecule:Role"] = role };
         if (role == "sweeps")
         {
-            settings["Molecule:Dispatch:Mode"] = "dynamodb";
-            settings["Molecule:Dispatch:TableName"] = "molecule-dispatch";
-            settings["Molecule:Dispatch:ServiceUrl"] = "http://127.0.0.1:9";
+            settings.WithUnreachableDispatchTable();
         }
 
         await using var worker = new ApiFactory(api.Database, settings);
@@ -179,11 +177,8 @@ public sealed class OpenApiContractTests(OpenApiContractTests.ApiRoleDocument ap
             Factory = new ApiFactory(Database, new Dictionary<string, string?>
             {
                 ["Molecule:Role"] = "api",
-                ["Molecule:Dispatch:Mode"] = "dynamodb",
-                ["Molecule:Dispatch:TableName"] = "molecule-dispatch",
-                ["Molecule:Dispatch:ServiceUrl"] = "http://127.0.0.1:9",
                 ["Molecule:Dispatch:TimeoutSeconds"] = "0.2",
-            });
+            }.WithUnreachableDispatchTable());
             var text = await Factory.AdminClient().GetStringAsync("/openapi/v1.json");
             Document = JsonNode.Parse(text)!.AsObject();
             DocumentPath = Path.Combine(Directory.CreateTempSubdirectory("molecule-openapi-").FullName, "openapi.json");

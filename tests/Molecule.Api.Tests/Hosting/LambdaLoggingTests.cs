@@ -14,15 +14,12 @@ public sealed class LambdaLoggingTests(TestDatabase database) : IClassFixture<Te
     [InlineData("migrate")]
     public async Task A_lambda_role_logs_single_line_json_with_scopes(string role)
     {
+        // an AWS role hands operations to the dispatch table; nothing here dispatches, so no table is reachable
         await using var factory = new ApiFactory(database, new Dictionary<string, string?>
         {
             ["Molecule:Role"] = role,
             ["Molecule:MigrateOnStart"] = "false",
-            // an AWS role hands operations to the dispatch table; nothing here dispatches, so no table is reachable
-            ["Molecule:Dispatch:Mode"] = "dynamodb",
-            ["Molecule:Dispatch:TableName"] = "molecule-dispatch",
-            ["Molecule:Dispatch:ServiceUrl"] = "http://127.0.0.1:9",
-        });
+        }.WithUnreachableDispatchTable());
 
         var console = factory.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;
         var json = factory.Services.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Molecule.Api.Tests.Infrastructure;
@@ -12,7 +11,7 @@ public sealed class RequestLogScopeTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task A_restart_request_logs_inside_a_scope_holding_the_workspace_id()
     {
-        var captured = new ScopeCapturingProvider();
+        var captured = new ScopeCapturingLoggerProvider();
         await using var factory = new ApiFactory(database,
             new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" },
             services => services.AddSingleton<ILoggerProvider>(captured));
@@ -23,45 +22,6 @@ public sealed class RequestLogScopeTests(TestDatabase database) : IClassFixture<
         using var restart = await client.PostAsync($"/workspaces/{id}/restart", null);
 
         var started = Assert.Single(captured.Entries, e => e.Message.StartsWith("started restart operation", StringComparison.Ordinal));
-        Assert.Equal(Guid.Parse(id), started.Scope["workspace_id"]);
-    }
-
-    private sealed class ScopeCapturingProvider : ILoggerProvider, ISupportExternalScope
-    {
-        private IExternalScopeProvider scopes = new LoggerExternalScopeProvider();
-
-        public ConcurrentQueue<(string Message, Dictionary<string, object?> Scope)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Capturing(this);
-
-        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Capturing(ScopeCapturingProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => owner.scopes.Push(state);
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var scope = new Dictionary<string, object?>();
-                owner.scopes.ForEachScope((value, into) =>
-                {
-                    if (value is IEnumerable<KeyValuePair<string, object?>> pairs)
-                    {
-                        foreach (var (key, item) in pairs)
-                        {
-                            into[key] = item;
-                        }
-                    }
-                }, scope);
-                owner.Entries.Enqueue((formatter(state, exception), scope));
-            }
-        }
+        Assert.Equal(Guid.Parse(id), started.ScopeFields["workspace_id"]);
     }
 }

@@ -78,6 +78,22 @@ public sealed class ApiFactory(
     }
 }
 
+/// <summary>The dispatch settings of a role that hands operations off in AWS, for tests in which nothing is handed off.</summary>
+public static class DispatchTableSettings
+{
+    /// <summary>
+    /// Adds dispatch to a DynamoDB table, as the <c>api</c> and <c>sweeps</c> roles have it in AWS (they refuse to start
+    /// without one), at a loopback address where nothing answers: nothing in such a test dispatches.
+    /// </summary>
+    public static Dictionary<string, string?> WithUnreachableDispatchTable(this Dictionary<string, string?> settings)
+    {
+        settings["Molecule:Dispatch:Mode"] = "dynamodb";
+        settings["Molecule:Dispatch:TableName"] = "molecule-dispatch";
+        settings["Molecule:Dispatch:ServiceUrl"] = "http://127.0.0.1:9";
+        return settings;
+    }
+}
+
 /// <summary>
 /// One fresh database and one host for a whole test class (<c>IClassFixture&lt;ApiFixture&gt;</c>), for classes with many
 /// small cases where a host per test would cost more than the tests. Tests in such a class share rows, so each

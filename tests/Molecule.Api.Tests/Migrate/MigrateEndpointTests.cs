@@ -213,14 +213,8 @@ public sealed class MigrateEndpointTests : IAsyncLifetime
         await database.InitializeAsync();
         try
         {
-            await using var factory = new ApiFactory(database, new Dictionary<string, string?>
-            {
-                ["Molecule:Role"] = "api",
-                // the api role hands operations to the dispatch table; nothing here dispatches, so no table is reachable
-                ["Molecule:Dispatch:Mode"] = "dynamodb",
-                ["Molecule:Dispatch:TableName"] = "molecule-dispatch",
-                ["Molecule:Dispatch:ServiceUrl"] = "http://127.0.0.1:9",
-            });
+            // the api role hands operations to the dispatch table; nothing here dispatches, so no table is reachable
+            await using var factory = new ApiFactory(database, new Dictionary<string, string?> { ["Molecule:Role"] = "api" }.WithUnreachableDispatchTable());
 
             using var response = await factory.AdminClient().SendJsonAsync(HttpMethod.Post, "/internal/migrate", Event("Create", "api-1").ToJsonString());
 

@@ -156,18 +156,10 @@ public sealed class TwoReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not within {within ?? TimeSpan.FromSeconds(30)}: {what}");
-            }
-
-            await Task.Delay(50);
-        }
+        var limit = within ?? TimeSpan.FromSeconds(30);
+        return Eventually.UntilAsync(condition, limit, TimeSpan.FromMilliseconds(50), $"not within {limit}: {what}");
     }
 
     public Task InitializeAsync() => database.InitializeAsync();

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Molecule.Api.Tests.Infrastructure;
 using Molecule.Workspaces.Operations.DynamoDb;
@@ -39,7 +37,7 @@ public sealed class ApiRoleHandOffTests(TestDatabase database, DynaliteServer dy
     [Fact]
     public async Task A_lost_hand_off_still_answers_201_at_once_and_leaves_the_operation_pending()
     {
-        await using var factory = ApiHost(new DynamoDbDispatchOptions { TableName = DynaliteServer.TableName, ServiceUrl = $"http://127.0.0.1:{ClosedPort()}", TimeoutSeconds = 1 });
+        await using var factory = ApiHost(new DynamoDbDispatchOptions { TableName = DynaliteServer.TableName, ServiceUrl = $"http://127.0.0.1:{LoopbackPort.Free()}", TimeoutSeconds = 1 });
         var client = factory.AdminClient();
         var clock = Stopwatch.StartNew();
 
@@ -76,11 +74,4 @@ public sealed class ApiRoleHandOffTests(TestDatabase database, DynaliteServer dy
         ["Molecule:Dispatch:ServiceUrl"] = options.ServiceUrl,
         ["Molecule:Dispatch:TimeoutSeconds"] = options.TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     }, services => services.AddSingleton(_ => DynaliteServer.CreateClient(options)));
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

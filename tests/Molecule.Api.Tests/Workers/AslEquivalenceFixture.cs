@@ -5,8 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Api.Tests.Infrastructure;
 using Molecule.Workspaces.Operations;
-using Molecule.Workspaces.Providers;
-using Molecule.Workspaces.Store;
 using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Workers;
@@ -58,10 +56,7 @@ public sealed class AslEquivalenceFixture : IAsyncLifetime
         stepsHost.StartServer();
         var address = stepsHost.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         StepEndpoint = $"{address.TrimEnd('/')}/internal/steps";
-        var host = stepsHost.Services;
-        Asl = new ScenarioSide(aslDatabase, host.GetRequiredService<WorkspaceCreator>(), host.GetRequiredService<OperationStarter>(),
-            host.GetRequiredService<WorkspaceStore>(), host.GetRequiredService<ProviderRegistry>(), host.GetRequiredService<StepExecutor>(),
-            host.GetRequiredService<ScriptedStepExecutor>());
+        Asl = ScenarioSide.From(aslDatabase, stepsHost.Services);
 
         Harness = new OperationHarness(localDatabase);
         var scripted = new ScriptedStepExecutor(Harness.Executor);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Operations;
 using Molecule.Workspaces.Providers;
@@ -21,6 +22,14 @@ public sealed class ScenarioSide(
     IStepExecutor realSteps,
     ScriptedStepExecutor scripted)
 {
+    /// <summary>
+    /// The side of a host of the app (its database and what its container resolves); its walker's scripted steps are
+    /// <paramref name="scripted"/>, or else the <see cref="ScriptedStepExecutor"/> the host registers.
+    /// </summary>
+    public static ScenarioSide From(TestDatabase database, IServiceProvider host, ScriptedStepExecutor? scripted = null) =>
+        new(database, host.GetRequiredService<WorkspaceCreator>(), host.GetRequiredService<OperationStarter>(), host.GetRequiredService<WorkspaceStore>(),
+            host.GetRequiredService<ProviderRegistry>(), host.GetRequiredService<StepExecutor>(), scripted ?? host.GetRequiredService<ScriptedStepExecutor>());
+
     public TestDatabase Database => database;
 
     public ScriptedStepExecutor Scripted => scripted;

@@ -200,10 +200,7 @@ public sealed class StepEndpointTests(StepEndpointTests.StepsHost host) : IClass
                 services.AddSingleton<IStepExecutor>(sp => sp.GetRequiredService<ScriptedStepExecutor>());
                 services.AddSingleton<ILoggerProvider>(Logs);
             });
-            var app = Factory.Services;
-            Side = new ScenarioSide(Database, app.GetRequiredService<WorkspaceCreator>(), app.GetRequiredService<OperationStarter>(),
-                app.GetRequiredService<Molecule.Workspaces.Store.WorkspaceStore>(), app.GetRequiredService<Molecule.Workspaces.Providers.ProviderRegistry>(),
-                app.GetRequiredService<StepExecutor>(), app.GetRequiredService<ScriptedStepExecutor>());
+            Side = ScenarioSide.From(Database, Factory.Services);
         }
 
         public async Task DisposeAsync()

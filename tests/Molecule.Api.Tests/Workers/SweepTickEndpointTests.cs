@@ -3,9 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Molecule.Api.Tests.Infrastructure;
 using Molecule.Workspaces.Operations;
-using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
-using Molecule.Workspaces.Store;
 using Molecule.Workspaces.Tests.Infrastructure;
 
 namespace Molecule.Api.Tests.Workers;
@@ -109,7 +107,7 @@ public sealed class SweepTickEndpointTests(SweepTickEndpointTests.SweepsHost hos
         Assert.Equal(HttpStatusCode.NotFound, workspaces.StatusCode);
     }
 
-    private SimProvider Sim(string name) => (SimProvider)host.Factory.Services.GetRequiredService<ProviderRegistry>().Get(name);
+    private SimProvider Sim(string name) => host.Factory.Sim(name);
 
     private static async Task<JsonObject> OkBodyAsync(HttpResponseMessage response)
     {
@@ -142,10 +140,7 @@ public sealed class SweepTickEndpointTests(SweepTickEndpointTests.SweepsHost hos
                 ["Molecule:Providers:sim-east:BootSeconds"] = "0",
                 ["Molecule:Providers:sim-east:DescribeLagSeconds"] = "0",
             }, services => services.AddSingleton(_ => Dynalite.CreateClient()));
-            var app = Factory.Services;
-            Side = new ScenarioSide(Database, app.GetRequiredService<WorkspaceCreator>(), app.GetRequiredService<OperationStarter>(),
-                app.GetRequiredService<WorkspaceStore>(), app.GetRequiredService<ProviderRegistry>(), app.GetRequiredService<StepExecutor>(),
-                new ScriptedStepExecutor(app.GetRequiredService<StepExecutor>()));
+            Side = ScenarioSide.From(Database, Factory.Services, new ScriptedStepExecutor(Factory.Services.GetRequiredService<StepExecutor>()));
         }
 
         public async Task DisposeAsync()

@@ -125,9 +125,7 @@ public sealed class WorkerRoleTests(TestDatabase database) : IClassFixture<TestD
         var settings = new Dictionary<string, string?> { ["Molecule:Role"] = role };
         if (role is "api" or "sweeps")
         {
-            settings["Molecule:Dispatch:Mode"] = "dynamodb";
-            settings["Molecule:Dispatch:TableName"] = "molecule-dispatch";
-            settings["Molecule:Dispatch:ServiceUrl"] = "http://127.0.0.1:9";
+            settings.WithUnreachableDispatchTable();
         }
 
         return new ApiFactory(database, settings);

@@ -164,6 +164,15 @@ public sealed class OperationHarness
         return result.OperationId!.Value;
     }
 
+    /// <summary>Runs <paramref name="steps"/> of an operation in order under one execution id, as one walk would, outside any runner.</summary>
+    public async Task RunStepsAsync(Guid operationId, string executionId, params string[] steps)
+    {
+        foreach (var step in steps)
+        {
+            await Executor.RunAsync(step, operationId, executionId, CancellationToken.None);
+        }
+    }
+
     public async Task<Operation> OperationAsync(Guid id) => (await Operations.GetAsync(id, CancellationToken.None))!;
 
     public async Task<Workspace> WorkspaceAsync(Guid id) => (await Workspaces.GetAsync(id, CancellationToken.None))!;

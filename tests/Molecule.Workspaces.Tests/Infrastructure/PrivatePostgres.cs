@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Molecule.Workspaces.Tests.Infrastructure;
@@ -37,7 +35,7 @@ public sealed class PrivatePostgres : IAsyncLifetime
             .FirstOrDefault()
             ?? throw new InvalidOperationException("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: run the tests with infra/dev.sh test, which installs them");
         runAs = Environment.UserName == "root" ? "postgres" : null;
-        Port = FreePort();
+        Port = LoopbackPort.Free();
 
         Directory.CreateDirectory(baseDir);
         if (runAs is not null)
@@ -94,12 +92,5 @@ public sealed class PrivatePostgres : IAsyncLifetime
             var log = File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile) : "";
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await stdout}{await stderr}\n{log}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
@@ -7,6 +6,7 @@ using Molecule.Workspaces.Sweeps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Tests.Infrastructure;
+using Molecule.Workspaces.Tests.Sweeps;
 
 namespace Molecule.Workspaces.Tests.Operations;
 
@@ -14,8 +14,7 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
 {
     private readonly OperationHarness harness = new(database);
 
-    private WorkspaceDeleter Deleter => new(database.DataSource, harness.Workspaces, harness.Events,
-        new BatchTerminator(harness.Providers, harness.Time), harness.Time, new DeleteOptions(), NullLogger<WorkspaceDeleter>.Instance);
+    private WorkspaceDeleter Deleter => harness.NewDeleter();
 
     [Fact]
     public async Task Cascade_removes_a_three_level_tree_of_twenty_and_terminates_every_box()
@@ -188,9 +187,7 @@ public sealed class DeleteTests(TestDatabase database) : IClassFixture<TestDatab
     {
         var tree = await TreeAsync("terminate-hangs", childCount: 1, grandchildrenEach: 0);
         var hanging = new TerminateHangsProvider("sim-east");
-        var deleter = new WorkspaceDeleter(database.DataSource, harness.Workspaces, harness.Events,
-            new BatchTerminator(new ProviderRegistry([hanging], "sim-east"), harness.Time), harness.Time,
-            new DeleteOptions { BudgetSeconds = 5 }, NullLogger<WorkspaceDeleter>.Instance);
+        var deleter = harness.NewDeleter(new ProviderRegistry([hanging], "sim-east"), new DeleteOptions { BudgetSeconds = 5 });
         var started = harness.Time.GetUtcNow();
 
         var result = await harness.DriveAsync(deleter.DeleteAsync(tree[0].Id, confirmed: true, null, CancellationToken.None));

@@ -89,7 +89,7 @@ public sealed class DynamoDbDispatcherTests(TestDatabase database, DynaliteServe
     [Fact]
     public async Task A_hand_off_to_a_table_that_is_down_leaves_the_operation_pending_and_the_create_succeeds()
     {
-        var options = new DynamoDbDispatchOptions { TableName = DynaliteServer.TableName, ServiceUrl = $"http://127.0.0.1:{ClosedPort()}", TimeoutSeconds = 2 };
+        var options = new DynamoDbDispatchOptions { TableName = DynaliteServer.TableName, ServiceUrl = $"http://127.0.0.1:{LoopbackPort.Free()}", TimeoutSeconds = 2 };
         var clock = Stopwatch.StartNew();
 
         var (workspaceId, op) = await CreateWith(Dispatcher(options), "table-down");
@@ -153,12 +153,5 @@ public sealed class DynamoDbDispatcherTests(TestDatabase database, DynaliteServe
             null, CancellationToken.None);
         Assert.Equal(CreateOutcome.Created, result.Outcome);
         return (result.Created!.WorkspaceId, result.Created.OperationId!.Value);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

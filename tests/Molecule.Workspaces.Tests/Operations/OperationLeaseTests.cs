@@ -13,19 +13,8 @@ namespace Molecule.Workspaces.Tests.Operations;
 /// Two runners on one harness are two replicas: same database, same clock, different replica ids. A scan adopts
 /// whatever is free in the whole database, so each test has a database of its own.
 /// </summary>
-public sealed class OperationLeaseTests : IAsyncLifetime
+public sealed class OperationLeaseTests : HarnessPerTest
 {
-    private readonly TestDatabase database = new();
-    private OperationHarness harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        harness = new OperationHarness(database);
-    }
-
-    public Task DisposeAsync() => database.DisposeAsync();
-
     [Fact]
     public async Task A_dispatching_replica_takes_the_lease_and_names_its_execution_at_once()
     {
@@ -268,17 +257,6 @@ public sealed class OperationLeaseTests : IAsyncLifetime
 
     private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the condition did not hold within 30 s");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        Eventually.UntilAsync(condition, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), "the condition did not hold within 30 s");
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
@@ -102,15 +103,9 @@ public sealed class CompensationRaceTests(TestDatabase database) : IClassFixture
         Assert.Equal(0L, await QueuedAsync(workspace.InstanceId!));
     }
 
-    private OperationCompensation Compensation() => new(harness.Context);
+    private OperationCompensation Compensation() => harness.Services.GetRequiredService<OperationCompensation>();
 
-    private async Task RunAsync(Guid op, params string[] steps)
-    {
-        foreach (var step in steps)
-        {
-            await harness.Executor.RunAsync(step, op, Execution, CancellationToken.None);
-        }
-    }
+    private Task RunAsync(Guid op, params string[] steps) => harness.RunStepsAsync(op, Execution, steps);
 
     private Task<long> QueuedAsync(string instanceId) =>
         database.ScalarAsync<long>("SELECT count(*) FROM pending_terminations WHERE instance_id = $1", instanceId);

@@ -9,26 +9,13 @@ using Molecule.Workspaces.Tests.Sweeps;
 namespace Molecule.Workspaces.Tests.Reconciler;
 
 /// <summary>Each test gets its own database: the brake's ratios and the "nothing changed" checks need a quiet cloud.</summary>
-public sealed class InstanceReconcilerTests : IAsyncLifetime
+public sealed class InstanceReconcilerTests : HarnessPerTest
 {
-    private static readonly TimeSpan PastGrace = TimeSpan.FromMinutes(3);
-
-    private readonly TestDatabase database = new();
-    private OperationHarness harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        harness = new OperationHarness(database);
-    }
-
-    public Task DisposeAsync() => database.DisposeAsync();
-
     [Fact]
     public async Task A_killed_box_is_marked_offline_and_healed_onto_a_new_box()
     {
         var before = await harness.CreateOnlineAsync("killed");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.East.KillAsync(before.InstanceId!, CancellationToken.None);
 
         var counts = await TickAsync();
@@ -51,7 +38,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task When_a_tick_cannot_wait_the_next_tick_confirms_the_suspect()
     {
         var before = await harness.CreateOnlineAsync("confirmed-next-tick");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.East.KillAsync(before.InstanceId!, CancellationToken.None);
         var reconciler = Reconciler(observe: false, reconfirmWithinTick: false);
 
@@ -70,7 +57,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task Describe_failing_every_time_changes_nothing_and_is_counted()
     {
         var workspace = await harness.CreateOnlineAsync("describe-down");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.East.KillAsync(workspace.InstanceId!, CancellationToken.None);
         harness.East.Faults.Set(SimCall.Describe, new SimFault(1, 0, 0));
         var before = await database.FingerprintAsync();
@@ -101,7 +88,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task A_box_that_is_back_on_the_second_describe_is_left_alone()
     {
         var workspace = await harness.CreateOnlineAsync("flicker");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         // invisible to describe for 3 more seconds: "not-found" now, "running" at the re-confirm 5 s later
         await database.ExecuteAsync("UPDATE sim_instances SET visible_at = $1 WHERE instance_id = $2",
             harness.Time.GetUtcNow().AddSeconds(3), workspace.InstanceId!);
@@ -118,7 +105,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task Eight_of_twenty_dead_at_once_trips_the_brake_and_heals_none()
     {
         var fleet = await FleetAsync(20);
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         foreach (var w in fleet.Take(8))
         {
             await harness.East.KillAsync(w.InstanceId!, CancellationToken.None);
@@ -139,7 +126,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task One_of_twenty_dead_is_healed()
     {
         var fleet = await FleetAsync(20);
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.East.KillAsync(fleet[7].InstanceId!, CancellationToken.None);
 
         var counts = await TickAsync();
@@ -158,14 +145,14 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
         var workspace = await harness.CreateOnlineAsync("crash-loop");
         for (var round = 1; round <= 3; round++)
         {
-            harness.Time.Advance(PastGrace);
+            harness.Time.Advance(SweepTestKit.PastReconcileGrace);
             await harness.East.KillAsync((await harness.WorkspaceAsync(workspace.Id)).InstanceId!, CancellationToken.None);
             Assert.Equal(1, (await TickAsync()).Healed);
             await WalkHealsAsync();
             Assert.Equal(WorkspaceStatus.Online, (await harness.WorkspaceAsync(workspace.Id)).Status);
         }
 
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         var lastBox = (await harness.WorkspaceAsync(workspace.Id)).InstanceId!;
         await harness.East.KillAsync(lastBox, CancellationToken.None);
         var fourth = await TickAsync();
@@ -202,7 +189,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
         var workspace = await harness.CreateOnlineAsync("budget-renews");
         await database.ExecuteAsync("UPDATE workspaces SET heal_count = 3, heal_window_started_at = $1 WHERE id = $2",
             harness.Time.GetUtcNow().AddMinutes(-61), workspace.Id);
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.East.KillAsync(workspace.InstanceId!, CancellationToken.None);
 
         var counts = await TickAsync();
@@ -229,7 +216,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
             await harness.East.KillAsync(box, CancellationToken.None);
         }
 
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         var before = await database.FingerprintAsync();
 
         var counts = await TickAsync();
@@ -295,7 +282,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task Observe_mode_records_what_it_would_do_and_changes_no_row()
     {
         var workspace = await harness.CreateOnlineAsync("observed");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.East.KillAsync(workspace.InstanceId!, CancellationToken.None);
         var rowBefore = await harness.WorkspaceAsync(workspace.Id);
 
@@ -313,7 +300,7 @@ public sealed class InstanceReconcilerTests : IAsyncLifetime
     public async Task Many_rows_are_checked_with_one_describe_call_per_page()
     {
         var fleet = await FleetAsync(30);
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         var describes = harness.East.Calls.Count(SimCall.Describe);
 
         var counts = await TickAsync();

@@ -1,26 +1,14 @@
 using System.Collections.Concurrent;
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
-using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Tests.Infrastructure;
 using Molecule.Workspaces.Tests.Sweeps;
 
 namespace Molecule.Workspaces.Tests.Reconciler;
 
 /// <summary>The liveness pass over many pages: acted on page by page, resumed across ticks and processes, describes bounded.</summary>
-public sealed class LivenessPagingTests : IAsyncLifetime
+public sealed class LivenessPagingTests : HarnessPerTest
 {
-    private readonly TestDatabase database = new();
-    private OperationHarness harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        harness = new OperationHarness(database);
-    }
-
-    public Task DisposeAsync() => database.DisposeAsync();
-
     [Fact]
     public async Task A_brake_that_trips_on_a_later_page_stops_marking_and_healing_that_provider_for_the_rest_of_the_pass()
     {
@@ -76,8 +64,8 @@ public sealed class LivenessPagingTests : IAsyncLifetime
         var described = new ConcurrentQueue<IReadOnlyCollection<string>>();
         var recording = new InterceptingProvider(harness.East) { BeforeDescribe = (ids, _) => Task.Run(() => described.Enqueue(ids)) };
 
-        var first = await harness.DriveAsync(harness.NewReconciler(settings, Providers(cut)).ReconcileAsync(budget.Token));
-        var second = await harness.DriveAsync(harness.NewReconciler(settings, Providers(recording)).ReconcileAsync(CancellationToken.None));
+        var first = await harness.DriveAsync(harness.NewReconciler(settings, harness.WithEast(cut)).ReconcileAsync(budget.Token));
+        var second = await harness.DriveAsync(harness.NewReconciler(settings, harness.WithEast(recording)).ReconcileAsync(CancellationToken.None));
 
         Assert.Equal(20, first.Checked);
         Assert.True(first.OutOfTime);
@@ -106,14 +94,12 @@ public sealed class LivenessPagingTests : IAsyncLifetime
             },
         };
 
-        var counts = await harness.DriveAsync(harness.NewReconciler(settings, Providers(slow)).ReconcileAsync(CancellationToken.None));
+        var counts = await harness.DriveAsync(harness.NewReconciler(settings, harness.WithEast(slow)).ReconcileAsync(CancellationToken.None));
 
         Assert.Equal(50, counts.Checked);
         Assert.Equal(10, counts.DescribeCalls);
         Assert.Equal(3, most);
     }
-
-    private ProviderRegistry Providers(IComputeProvider east) => new([east, harness.West], "sim-east");
 
     private static void InterlockedMax(ref int target, int value)
     {

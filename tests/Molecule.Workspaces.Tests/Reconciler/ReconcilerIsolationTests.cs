@@ -1,5 +1,4 @@
 using Molecule.Workspaces.Domain;
-using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Tests.Infrastructure;
 using Molecule.Workspaces.Tests.Sweeps;
@@ -7,30 +6,17 @@ using Molecule.Workspaces.Tests.Sweeps;
 namespace Molecule.Workspaces.Tests.Reconciler;
 
 /// <summary>One provider failing or hanging, and two processes on one database: the rest of the tick goes on, or the second one stays out.</summary>
-public sealed class ReconcilerIsolationTests : IAsyncLifetime
+public sealed class ReconcilerIsolationTests : HarnessPerTest
 {
-    private static readonly TimeSpan PastGrace = TimeSpan.FromMinutes(3);
-
-    private readonly TestDatabase database = new();
-    private OperationHarness harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        harness = new OperationHarness(database);
-    }
-
-    public Task DisposeAsync() => database.DisposeAsync();
-
     [Fact]
     public async Task A_provider_whose_describe_throws_unexpectedly_does_not_keep_the_other_provider_from_being_reconciled()
     {
         await harness.CreateOnlineAsync("east-fine", "sim-east");
         var west = await harness.CreateOnlineAsync("west-dead", "sim-west");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.West.KillAsync(west.InstanceId!, CancellationToken.None);
         var broken = new InterceptingProvider(harness.East) { BeforeDescribe = (_, _) => throw new InvalidOperationException("a bug in a provider") };
-        var reconciler = harness.NewReconciler(providers: new ProviderRegistry([broken, harness.West], "sim-east"));
+        var reconciler = harness.NewReconciler(providers: harness.WithEast(broken));
 
         var counts = await harness.DriveAsync(reconciler.ReconcileAsync(CancellationToken.None));
 
@@ -45,12 +31,12 @@ public sealed class ReconcilerIsolationTests : IAsyncLifetime
     {
         await harness.CreateOnlineAsync("east-hangs", "sim-east");
         var west = await harness.CreateOnlineAsync("west-dies", "sim-west");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         await harness.West.KillAsync(west.InstanceId!, CancellationToken.None);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // a call that hangs past every timeout until the test lets it go
         var hanging = new InterceptingProvider(harness.East) { BeforeDescribe = (_, _) => release.Task };
-        var reconciler = harness.NewReconciler(providers: new ProviderRegistry([hanging, harness.West], "sim-east"));
+        var reconciler = harness.NewReconciler(providers: harness.WithEast(hanging));
 
         var tick = reconciler.ReconcileAsync(CancellationToken.None);
         var westWhileEastHangs = await StepClockUntilAsync(async () => (await harness.WorkspaceAsync(west.Id)).Status != WorkspaceStatus.Online, tick);
@@ -85,7 +71,7 @@ public sealed class ReconcilerIsolationTests : IAsyncLifetime
     public async Task A_second_reconciler_on_the_same_database_skips_its_tick_while_the_first_runs_and_says_so()
     {
         await harness.CreateOnlineAsync("locked");
-        harness.Time.Advance(PastGrace);
+        harness.Time.Advance(SweepTestKit.PastReconcileGrace);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var held = new InterceptingProvider(harness.East)
@@ -96,7 +82,7 @@ public sealed class ReconcilerIsolationTests : IAsyncLifetime
                 await release.Task;
             },
         };
-        var first = harness.NewReconciler(providers: new ProviderRegistry([held, harness.West], "sim-east"));
+        var first = harness.NewReconciler(providers: harness.WithEast(held));
         var second = harness.NewReconciler();
         var firstTick = first.RunOnceAsync(CancellationToken.None);
         await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));

@@ -7,28 +7,14 @@ using Molecule.Workspaces.Tests.Sweeps;
 namespace Molecule.Workspaces.Tests.Reconciler;
 
 /// <summary>Operations nothing walks any more: their claims expired, their hand-off was lost, or their claim was taken away.</summary>
-public sealed class StrandedOperationTests : IAsyncLifetime
+public sealed class StrandedOperationTests : HarnessPerTest
 {
-    private readonly TestDatabase database = new();
-    private OperationHarness harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        harness = new OperationHarness(database);
-    }
-
-    public Task DisposeAsync() => database.DisposeAsync();
-
     [Fact]
     public async Task Observe_mode_still_compensates_an_expired_claim_and_hands_a_stale_pending_operation_off_again()
     {
         var expiring = await harness.CreateOnlineAsync("observed-expiry");
         var op = await harness.StartAsync(expiring.Id, OperationKind.Restart);
-        foreach (var step in new[] { StepNames.Begin, StepNames.StopOld })
-        {
-            await harness.Executor.RunAsync(step, op, "arn:died", CancellationToken.None);
-        }
+        await harness.RunStepsAsync(op, "arn:died", StepNames.Begin, StepNames.StopOld);
 
         harness.Time.Advance(harness.Options.ClaimTtl);
         var (_, neverDispatched) = await harness.CreateAsync("observed-outbox");
@@ -54,10 +40,7 @@ public sealed class StrandedOperationTests : IAsyncLifetime
     {
         var workspace = await harness.CreateOnlineAsync("abandoned");
         var op = await harness.StartAsync(workspace.Id, OperationKind.SwitchProvider, "sim-west");
-        foreach (var step in new[] { StepNames.Begin, StepNames.StopOld, StepNames.Write, StepNames.Provision })
-        {
-            await harness.Executor.RunAsync(step, op, "arn:died", CancellationToken.None);
-        }
+        await harness.RunStepsAsync(op, "arn:died", StepNames.Begin, StepNames.StopOld, StepNames.Write, StepNames.Provision);
 
         var newBox = (await harness.OperationAsync(op)).Progress.NewInstanceId!;
         // a delete took the claim; the walk died before its next step could notice
@@ -84,10 +67,7 @@ public sealed class StrandedOperationTests : IAsyncLifetime
     {
         var workspace = await harness.CreateOnlineAsync("not-abandoned");
         var op = await harness.StartAsync(workspace.Id, OperationKind.Restart);
-        foreach (var step in new[] { StepNames.Begin, StepNames.StopOld, StepNames.Provision, StepNames.AwaitRunning, StepNames.Commit })
-        {
-            await harness.Executor.RunAsync(step, op, "arn:alive", CancellationToken.None);
-        }
+        await harness.RunStepsAsync(op, "arn:alive", StepNames.Begin, StepNames.StopOld, StepNames.Provision, StepNames.AwaitRunning, StepNames.Commit);
 
         harness.Time.Advance(TimeSpan.FromMinutes(10));
 

@@ -6,20 +6,14 @@ using Molecule.Workspaces.Tests.Infrastructure;
 namespace Molecule.Workspaces.Tests.Sweeps;
 
 /// <summary>The leak pass lists a page at a time and keeps the cloud's page token in Postgres between ticks.</summary>
-public sealed class LeakPassPagingTests : IAsyncLifetime
+public sealed class LeakPassPagingTests : HarnessPerTest
 {
-    private readonly TestDatabase database = new();
-    private OperationHarness harness = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await database.InitializeAsync();
-        harness = new OperationHarness(database);
+        await base.InitializeAsync();
         // 2,500 owned boxes: three list pages
         await harness.SeedOnlineRowsWithBoxesAsync(2_500, "sim-east", "paged");
     }
-
-    public Task DisposeAsync() => database.DisposeAsync();
 
     [Fact]
     public async Task A_new_sweeper_lists_on_from_the_page_token_the_last_tick_stopped_at()
@@ -35,8 +29,8 @@ public sealed class LeakPassPagingTests : IAsyncLifetime
         });
         var resumed = Recording(out var secondTokens);
 
-        await harness.NewOrphanSweeper(Providers(cut)).RunOnceAsync(budget.Token);
-        var result = await harness.NewOrphanSweeper(Providers(resumed)).RunOnceAsync(CancellationToken.None);
+        await harness.NewOrphanSweeper(harness.WithEast(cut)).RunOnceAsync(budget.Token);
+        var result = await harness.NewOrphanSweeper(harness.WithEast(resumed)).RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(2, firstTokens.Count);
         Assert.Null(firstTokens.First());
@@ -59,10 +53,10 @@ public sealed class LeakPassPagingTests : IAsyncLifetime
             }
         });
         var later = Recording(out var tokens);
-        await harness.NewOrphanSweeper(Providers(cut)).RunOnceAsync(budget.Token);
+        await harness.NewOrphanSweeper(harness.WithEast(cut)).RunOnceAsync(budget.Token);
         harness.Time.Advance(LeakPass.PageTokenMaxAge + TimeSpan.FromMinutes(1));
 
-        await harness.NewOrphanSweeper(Providers(later)).RunOnceAsync(CancellationToken.None);
+        await harness.NewOrphanSweeper(harness.WithEast(later)).RunOnceAsync(CancellationToken.None);
 
         Assert.Null(tokens.First());
         Assert.Equal(3, tokens.Count);
@@ -79,7 +73,7 @@ public sealed class LeakPassPagingTests : IAsyncLifetime
                 budget.Cancel();
             }
         });
-        await harness.NewOrphanSweeper(Providers(cut)).RunOnceAsync(budget.Token);
+        await harness.NewOrphanSweeper(harness.WithEast(cut)).RunOnceAsync(budget.Token);
         var refusing = new InterceptingProvider(harness.East)
         {
             ListOverride = (token, ct) => token is null
@@ -88,8 +82,8 @@ public sealed class LeakPassPagingTests : IAsyncLifetime
         };
         var fresh = Recording(out var tokens);
 
-        var refused = await harness.NewOrphanSweeper(Providers(refusing)).RunOnceAsync(CancellationToken.None);
-        await harness.NewOrphanSweeper(Providers(fresh)).RunOnceAsync(CancellationToken.None);
+        var refused = await harness.NewOrphanSweeper(harness.WithEast(refusing)).RunOnceAsync(CancellationToken.None);
+        await harness.NewOrphanSweeper(harness.WithEast(fresh)).RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(1, refused["providers_skipped"]);
         Assert.Null(tokens.First());
@@ -109,6 +103,4 @@ public sealed class LeakPassPagingTests : IAsyncLifetime
             },
         };
     }
-
-    private ProviderRegistry Providers(IComputeProvider east) => new([east, harness.West], "sim-east");
 }

@@ -1,7 +1,6 @@
 using Molecule.Workspaces.Domain;
 using Molecule.Workspaces.Events;
 using Molecule.Workspaces.Operations;
-using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Tests.Infrastructure;
 
@@ -60,7 +59,7 @@ public sealed class OrphanSweeperRemovedRowsTests(TestDatabase database) : IClas
             // between the sweeper's read of the row and its write, the row comes to name another box
             BeforeTerminate = _ => database.ExecuteAsync("UPDATE workspaces SET instance_id = $1 WHERE id = $2", newBox, workspace.Id),
         };
-        var raced = harness.NewOrphanSweeper(new ProviderRegistry([east, harness.West], "sim-east"));
+        var raced = harness.NewOrphanSweeper(harness.WithEast(east));
 
         var result = await raced.RunOnceAsync(CancellationToken.None);
 

@@ -164,7 +164,7 @@ public sealed class RowGoneLeakTests(TestDatabase database) : IClassFixture<Test
         var careless = new InterceptingProvider(harness.East) { ListOverride = async (_, ct) => new ManagedInstancePage(await harness.East.ListAllAsync(ct), null) };
         harness.Time.Advance(SweepTestKit.PastLeakGrace);
 
-        var result = await harness.NewOrphanSweeper(new ProviderRegistry([careless, harness.West], "sim-east")).RunOnceAsync(CancellationToken.None);
+        var result = await harness.NewOrphanSweeper(harness.WithEast(careless)).RunOnceAsync(CancellationToken.None);
 
         Assert.True(result["instances_listed"] >= 1);
         Assert.Equal(0, result["leaks_found"]);

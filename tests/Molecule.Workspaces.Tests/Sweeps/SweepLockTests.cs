@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Store;
 using Molecule.Workspaces.Tests.Infrastructure;
 
@@ -61,7 +60,7 @@ public sealed class SweepLockTests(TestDatabase database) : IClassFixture<TestDa
                 await release.Task;
             },
         };
-        var firstTick = harness.NewOrphanSweeper(new ProviderRegistry([held, harness.West], "sim-east")).RunOnceAsync(CancellationToken.None);
+        var firstTick = harness.NewOrphanSweeper(harness.WithEast(held)).RunOnceAsync(CancellationToken.None);
         await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         var skipped = await harness.NewOrphanSweeper().RunOnceAsync(CancellationToken.None);

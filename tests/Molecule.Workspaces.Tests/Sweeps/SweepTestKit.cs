@@ -18,6 +18,12 @@ internal static class SweepTestKit
 {
     public static readonly TimeSpan PastLeakGrace = new SweepOptions().LeakGrace + TimeSpan.FromMinutes(1);
 
+    /// <summary>Past the reconciler's grace (<see cref="ReconcilerSettings(bool, bool)"/>): an online row unchanged this long is checked.</summary>
+    public static readonly TimeSpan PastReconcileGrace = ReconcilerSettings().Grace + TimeSpan.FromMinutes(1);
+
+    /// <summary>The harness's two providers with <paramref name="east"/> (a watched or failing wrapper of sim-east) in sim-east's place.</summary>
+    public static ProviderRegistry WithEast(this OperationHarness harness, IComputeProvider east) => new([east, harness.West], "sim-east");
+
     /// <summary>The orphan sweeper as the harness's registration wires it, or on other providers (a watched or failing one).</summary>
     public static OrphanSweeper NewOrphanSweeper(this OperationHarness harness, ProviderRegistry? providers = null) =>
         providers is null
@@ -81,12 +87,7 @@ internal static class SweepTestKit
     public static async Task SeedRemovedRowsWithBoxesAsync(this OperationHarness harness, int count, string provider, string prefix)
     {
         var now = harness.Time.GetUtcNow();
-        await harness.Database.ExecuteAsync("""
-            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
-            SELECT $1, 'i-' || $2 || '-' || g, $2 || '-' || g, 'sim.medium', 'running',
-                   jsonb_build_object('molecule:deployment', 'test'), $3, $3, $3
-              FROM generate_series(1, $4) AS g
-            """, provider, prefix, now, count);
+        await harness.SeedRunningBoxesAsync(count, provider, prefix, now);
         await harness.Database.ExecuteAsync("""
             INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at, removed_at)
             SELECT gen_random_uuid(), $2 || '-' || g, 'removed', 'agent', jsonb_build_object('provider', $1),
@@ -103,12 +104,7 @@ internal static class SweepTestKit
         string provider, string prefix)
     {
         var longAgo = harness.Time.GetUtcNow().AddHours(-1);
-        await harness.Database.ExecuteAsync("""
-            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
-            SELECT $1, 'i-' || $2 || '-' || g, $2 || '-' || g, 'sim.medium', 'running',
-                   jsonb_build_object('molecule:deployment', 'test'), $3, $3, $3
-              FROM generate_series(1, $4) AS g
-            """, provider, prefix, longAgo, count);
+        await harness.SeedRunningBoxesAsync(count, provider, prefix, longAgo);
         await harness.Database.ExecuteAsync("""
             INSERT INTO workspaces (id, name, status, runtime, compute, instance_id, instance_provider, created_at, updated_at)
             SELECT gen_random_uuid(), $2 || '-' || g, 'online', 'agent', jsonb_build_object('provider', $1),
@@ -127,16 +123,30 @@ internal static class SweepTestKit
         return rows;
     }
 
+    /// <summary><paramref name="count"/> running sim boxes of <paramref name="provider"/> tagged for the test deployment, <c>i-PREFIX-N</c>, up since <paramref name="at"/>.</summary>
+    private static Task SeedRunningBoxesAsync(this OperationHarness harness, int count, string provider, string prefix, DateTimeOffset at) =>
+        harness.Database.ExecuteAsync("""
+            INSERT INTO sim_instances (provider, instance_id, client_token, instance_type, state, tags, launched_at, running_at, visible_at)
+            SELECT $1, 'i-' || $2 || '-' || g, $2 || '-' || g, 'sim.medium', 'running',
+                   jsonb_build_object('molecule:deployment', 'test'), $3, $3, $3
+              FROM generate_series(1, $4) AS g
+            """, provider, prefix, at, count);
+
     /// <summary>Removed rows that still name a box.</summary>
     public static Task<long> RemovedRowsWithBoxAsync(this OperationHarness harness) =>
         harness.Database.ScalarAsync<long>("SELECT count(*) FROM workspaces WHERE status = 'removed' AND instance_id IS NOT NULL");
 
+    /// <summary>The cascade delete as the harness's registration wires it, or on other providers (a hanging one) or options (a shorter budget).</summary>
+    public static WorkspaceDeleter NewDeleter(this OperationHarness harness, ProviderRegistry? providers = null, DeleteOptions? options = null) =>
+        providers is null && options is null
+            ? harness.Services.GetRequiredService<WorkspaceDeleter>()
+            : new(harness.Database.DataSource, harness.Workspaces, harness.Events, new BatchTerminator(providers ?? harness.Providers, harness.Time),
+                harness.Time, options ?? harness.Services.GetRequiredService<DeleteOptions>(), NullLogger<WorkspaceDeleter>.Instance);
+
     /// <summary>Runs a cascade delete, stepping the fake clock through its retry delays.</summary>
     public static async Task<DeleteResult> DeleteAsync(this OperationHarness harness, Guid id)
     {
-        var deleter = new WorkspaceDeleter(harness.Database.DataSource, harness.Workspaces, harness.Events,
-            new BatchTerminator(harness.Providers, harness.Time), harness.Time, new DeleteOptions(), NullLogger<WorkspaceDeleter>.Instance);
-        var delete = deleter.DeleteAsync(id, confirmed: true, null, CancellationToken.None);
+        var delete = harness.NewDeleter().DeleteAsync(id, confirmed: true, null, CancellationToken.None);
         while (!delete.IsCompleted)
         {
             await Task.WhenAny(delete, Task.Delay(5));
