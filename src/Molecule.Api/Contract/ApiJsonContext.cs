@@ -35,7 +35,6 @@ namespace Molecule.Api.Contract;
 [JsonSerializable(typeof(PatchWorkspaceRequest))]
 [JsonSerializable(typeof(SwitchProviderRequest))]
 [JsonSerializable(typeof(SimFaultsRequest))]
-[JsonSerializable(typeof(StepRequest))]
 [JsonSerializable(typeof(ProblemDocument))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(RemovedProblem))]

@@ -96,7 +96,7 @@ public static class CreateWorkspaceEndpoint
             return (null, Problems.Validation("runtime must be lower-case letters, digits, '-' or '_'"));
         }
 
-        var (compute, computeProblem) = ComputeFields.Parse(computeBody, providers, providers.DefaultProvider);
+        var (compute, computeProblem) = ComputeFields.Parse(computeBody, providers);
         if (computeProblem is not null)
         {
             return (null, computeProblem);

@@ -14,10 +14,7 @@ public static class DeleteWorkspaceEndpoint
     private const int RetryAfterSeconds = 60;
 
     public static readonly ProblemCode[] Codes =
-    [
-        ProblemCodes.Validation, ProblemCodes.Forbidden, ProblemCodes.NotFound, ProblemCodes.Removed, ProblemCodes.ConfirmNameMismatch,
-        ProblemCodes.ConfirmationRequired, ProblemCodes.TerminatePending,
-    ];
+        [.. ProblemCodes.WorkspaceAccess, ProblemCodes.ConfirmNameMismatch, ProblemCodes.ConfirmationRequired, ProblemCodes.TerminatePending];
 
     public static async Task<Results<Ok<DeletedAnswer>, ProblemResult>> HandleAsync(HttpContext http, string id, string? confirm,
         WorkspaceDeleter deleter)

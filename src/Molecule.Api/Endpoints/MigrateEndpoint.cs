@@ -47,17 +47,18 @@ public static class MigrateEndpoint
         using var scope = RequestScope(logger, request.RequestType, request.RequestId);
         var (succeeded, reason) = await RunAsync(request, http.RequestServices, Budget(http, options, time), time, logger);
 
+        var status = succeeded ? "SUCCESS" : "FAILED";
         var document = CloudFormationResponder.Document(request, succeeded, reason, request.PhysicalResourceId ?? PhysicalResourceId);
         // the answer must go out even if the adapter has given up on this request
         var undelivered = await responder.SendAsync(request.ResponseUrl, document, CancellationToken.None);
         if (undelivered is not null)
         {
-            logger.LogError("could not answer CloudFormation {status}: {error}", succeeded ? "SUCCESS" : "FAILED", undelivered);
+            logger.LogError("could not answer CloudFormation {status}: {error}", status, undelivered);
             return Problems.Of(ProblemCodes.CfnResponseFailed, "CloudFormation could not be answered.", undelivered);
         }
 
-        logger.LogInformation("answered CloudFormation {request_type} with {status}", request.RequestType, succeeded ? "SUCCESS" : "FAILED");
-        return TypedResults.Ok(new MigrateAnswer(succeeded ? "SUCCESS" : "FAILED", request.RequestType, reason));
+        logger.LogInformation("answered CloudFormation {request_type} with {status}", request.RequestType, status);
+        return TypedResults.Ok(new MigrateAnswer(status, request.RequestType, reason));
     }
 
     private static async Task<(bool Succeeded, string? Reason)> RunAsync(CustomResourceRequest request, IServiceProvider services, TimeSpan budget,

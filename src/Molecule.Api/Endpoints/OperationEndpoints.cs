@@ -14,9 +14,9 @@ public static class OperationEndpoints
 
     public static async Task<Results<Ok<OperationAnswer>, ProblemResult>> GetAsync(HttpContext http, string id, OperationStore operations)
     {
-        if (!Guid.TryParseExact(id, "D", out var operationId))
+        if (!WorkspaceAccess.TryParseId(id, out var operationId, out var idProblem))
         {
-            return Problems.Validation("id must be a UUID");
+            return idProblem;
         }
 
         var op = await operations.GetAsync(operationId, http.RequestAborted);

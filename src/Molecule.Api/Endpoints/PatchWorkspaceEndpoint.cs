@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Molecule.Api.Auth;
 using Molecule.Api.Contract;
 using Molecule.Api.Http;
 using Molecule.Workspaces.Operations;
@@ -24,7 +25,7 @@ public static class PatchWorkspaceEndpoint
     {
         if (!WorkspaceAccess.TryParseId(id, out var workspaceId, out var idProblem))
         {
-            return idProblem!;
+            return idProblem;
         }
 
         int? expectedVersion = null;
@@ -81,25 +82,34 @@ public static class PatchWorkspaceEndpoint
             }
         }
 
-        var (workspace, accessProblem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
-        if (accessProblem is not null)
+        if (!http.Caller().MayAccess(workspaceId))
         {
-            return accessProblem;
+            return Problems.Forbidden();
         }
 
         var patch = new WorkspacePatch(name, x, y, collapsed);
-        if (targetProvider is not null && (targetProvider != workspace!.Compute.Provider || workspace.ClaimId is not null))
+        if (targetProvider is not null)
         {
-            // one statement claims, checks If-Match and writes the other fields: the PATCH applies whole or not at all
-            var switched = await SwitchProviderEndpoint.StartAsync(workspace!, targetProvider, confirmDataLoss ?? false, expectedVersion, patch,
-                starter, http.RequestAborted);
-            return switched.Result switch
+            // only a switch needs the row first (its guards read it); the plain write answers 404 / 410 itself
+            var (workspace, accessProblem) = await WorkspaceAccess.LoadAsync(http, workspaceId, workspaces);
+            if (accessProblem is not null)
             {
-                Accepted<SwitchingAnswer> accepted => accepted,
-                ProblemResult refused => refused,
-                // "already there" is answered only for an unclaimed row on the target provider, which the condition above excludes
-                _ => throw new System.Diagnostics.UnreachableException("a PATCH switch answered noop"),
-            };
+                return accessProblem;
+            }
+
+            if (targetProvider != workspace!.Compute.Provider || workspace.ClaimId is not null)
+            {
+                // one statement claims, checks If-Match and writes the other fields: the PATCH applies whole or not at all
+                var switched = await SwitchProviderEndpoint.StartAsync(workspace, targetProvider, confirmDataLoss ?? false, expectedVersion, patch,
+                    starter, http.RequestAborted);
+                return switched.Result switch
+                {
+                    Accepted<SwitchingAnswer> accepted => accepted,
+                    ProblemResult refused => refused,
+                    // "already there" is answered only for an unclaimed row on the target provider, which the condition above excludes
+                    _ => throw new System.Diagnostics.UnreachableException("a PATCH switch answered noop"),
+                };
+            }
         }
 
         var result = await workspaces.PatchAsync(workspaceId, patch, expectedVersion, http.RequestAborted);

@@ -22,9 +22,9 @@ public static class SwitchProviderEndpoint
 
     public static async Task<Results<Accepted<SwitchingAnswer>, Ok<NoopAnswer>, ProblemResult>> HandleAsync(HttpContext http, string id, WorkspaceStore workspaces, ProviderRegistry providers, OperationStarter starter)
     {
-        if (!WorkspaceAccess.TryParseId(id, out _, out var idProblem))
+        if (!WorkspaceAccess.TryParseId(id, out var workspaceId, out var idProblem))
         {
-            return idProblem!;
+            return idProblem;
         }
 
         var (body, _, problem) = await JsonBody.ReadObjectAsync(http.Request, required: true, http.RequestAborted);
@@ -43,7 +43,7 @@ public static class SwitchProviderEndpoint
             return Problems.Validation(error!);
         }
 
-        var (workspace, accessProblem) = await WorkspaceAccess.LoadAsync(http, id, workspaces);
+        var (workspace, accessProblem) = await WorkspaceAccess.LoadAsync(http, workspaceId, workspaces);
         if (accessProblem is not null)
         {
             return accessProblem;
@@ -67,7 +67,7 @@ public static class SwitchProviderEndpoint
         // checked before "already there": mid-switch the row already names the target, but the switch is not done
         if (workspace.ClaimId is { } holder)
         {
-            return StartProblems.For(new StartResult(StartOutcome.Busy, holder, workspace));
+            return StartProblems.Busy(holder);
         }
 
         if (workspace.Compute.Provider == target)

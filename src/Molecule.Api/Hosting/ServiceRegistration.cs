@@ -12,10 +12,9 @@ namespace Molecule.Api.Hosting;
 /// </summary>
 public static class ServiceRegistration
 {
-    public static IServiceCollection AddMolecule(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment,
-        PostgresConnection postgres)
+    public static IServiceCollection AddMolecule(this IServiceCollection services, MoleculeSettings settings, IConfiguration configuration,
+        IHostEnvironment environment, PostgresConnection postgres)
     {
-        var settings = MoleculeSettings.From(configuration);
         if (postgres.Error is not null && settings.Role != ServiceRoles.Migrate)
         {
             // only the migrate role starts without a database: it must still answer CloudFormation, with this reason

@@ -29,12 +29,6 @@ public static class ServiceRoles
 
     public static bool ServesSweepTicks(string role) => role is Sweeps;
 
-    /// <summary>
-    /// Worker roles serve <c>/internal/*</c>, which the Lambda Web Adapter calls from inside the function for
-    /// non-HTTP events (no bearer token: only the function's invokers reach it). The public API never serves it.
-    /// </summary>
-    public static bool IsWorker(string role) => role is Steps or Sweeps or Migrate;
-
     /// <summary>The roles that run as Lambda functions (everything but the local <c>all</c>): they log JSON lines.</summary>
     public static bool RunsInLambda(string role) => role is not All;
 

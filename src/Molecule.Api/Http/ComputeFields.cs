@@ -8,7 +8,7 @@ namespace Molecule.Api.Http;
 /// <summary>Validation of a <c>compute</c> object from a request body, into the <see cref="ComputeRequest"/> it describes.</summary>
 public static class ComputeFields
 {
-    public static (ComputeRequest? Compute, ProblemResult? Problem) Parse(JsonObject? body, ProviderRegistry providers, string defaultProvider)
+    public static (ComputeRequest? Compute, ProblemResult? Problem) Parse(JsonObject? body, ProviderRegistry providers)
     {
         body ??= [];
         if (!Fields.TryString(body, "provider", 1, 64, out var provider, out var error)
@@ -25,7 +25,7 @@ public static class ComputeFields
             return (null, Problems.Validation("compute.volume." + error));
         }
 
-        var resolved = provider ?? defaultProvider;
+        var resolved = provider ?? providers.DefaultProvider;
         if (!providers.TryGet(resolved, out _))
         {
             return (null, Problems.BadProvider($"'{resolved}' is not one of: {string.Join(", ", providers.All.Select(p => p.Name))}"));

@@ -18,7 +18,7 @@ public static class StartProblems
         StartOutcome.Removed => Problems.Removed(result.Workspace!.Id, result.Workspace.RemovedAt),
         StartOutcome.ExternalRuntime => Problems.Of(ProblemCodes.ExternalRuntime, "An external workspace has no box to operate on."),
         StartOutcome.Busy => Busy(result.OperationId),
-        StartOutcome.ProviderChanged => new ProblemResult(409, new ProviderChangedProblem
+        StartOutcome.ProviderChanged => new ProblemResult(ProblemCodes.ProviderChanged.Status, new ProviderChangedProblem
         {
             Error = ProblemCodes.ProviderChanged.Error,
             Title = "The workspace's provider changed since it was read.",
@@ -40,7 +40,8 @@ public static class StartProblems
         _ => throw new InvalidOperationException($"no problem for {result.Outcome}"),
     };
 
-    private static ProblemResult Busy(Guid? operationId) => new(ProblemCodes.AlreadySwitching.Status, new BusyProblem
+    /// <summary>Another operation holds the workspace (its id when known).</summary>
+    internal static ProblemResult Busy(Guid? operationId) => new(ProblemCodes.AlreadySwitching.Status, new BusyProblem
     {
         Error = ProblemCodes.AlreadySwitching.Error,
         Title = "Another operation holds this workspace.",

@@ -39,7 +39,7 @@ public static class WorkspaceAccess
     }
 
     /// <summary>404 for no row, 410 for a removed one (unless <paramref name="allowRemoved"/>); null when it may be used.</summary>
-    public static ProblemResult? Missing([NotNullWhen(false)] Workspace? workspace, bool allowRemoved = false) => workspace switch
+    public static ProblemResult? Missing(Workspace? workspace, bool allowRemoved = false) => workspace switch
     {
         null => Problems.NotFound(),
         { Status: WorkspaceStatus.Removed } when !allowRemoved => Problems.Removed(workspace.Id, workspace.RemovedAt),
@@ -47,11 +47,16 @@ public static class WorkspaceAccess
     };
 
     public static async Task<(Workspace? Workspace, ProblemResult? Problem)> LoadAsync(
-        HttpContext http, string rawId, WorkspaceStore store, bool allowRemoved = false)
+        HttpContext http, string rawId, WorkspaceStore store, bool allowRemoved = false) =>
+        TryParseId(rawId, out var id, out var problem) ? await LoadAsync(http, id, store, allowRemoved) : (null, problem);
+
+    /// <summary>The row of an already parsed id that this caller may use (403), then 404 / 410 as <see cref="Missing"/> says.</summary>
+    public static async Task<(Workspace? Workspace, ProblemResult? Problem)> LoadAsync(
+        HttpContext http, Guid id, WorkspaceStore store, bool allowRemoved = false)
     {
-        if (!TryAuthorize(http, rawId, out var id, out var problem))
+        if (!http.Caller().MayAccess(id))
         {
-            return (null, problem);
+            return (null, Problems.Forbidden());
         }
 
         var workspace = await store.GetAsync(id, http.RequestAborted);
