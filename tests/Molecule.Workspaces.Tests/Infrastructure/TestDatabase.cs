@@ -102,8 +102,24 @@ public sealed class TestDatabase : IAsyncLifetime
         return await cmd.ExecuteNonQueryAsync();
     }
 
-    /// <summary>A fingerprint of every table's contents: equal before and after means nothing changed.</summary>
-    public Task<string> FingerprintAsync() => ScalarAsync<string>("""
+    /// <summary>
+    /// A fingerprint of every table's contents: equal before and after means nothing changed. Taken once no ended
+    /// operation still holds its lease: a local walk releases its lease just after the commit a test waited for, and
+    /// that release must not land between a test's "before" and "after".
+    /// </summary>
+    public async Task<string> FingerprintAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline
+               && await ScalarAsync<long>("SELECT count(*) FROM operations WHERE lease_holder IS NOT NULL AND state NOT IN ('pending', 'running')") > 0)
+        {
+            await Task.Delay(20);
+        }
+
+        return await ScalarAsync<string>(FingerprintSql);
+    }
+
+    private const string FingerprintSql = """
         SELECT concat_ws('|',
             (SELECT md5(coalesce(string_agg(w::text, ',' ORDER BY id), '')) FROM workspaces w),
             (SELECT md5(coalesce(string_agg(o::text, ',' ORDER BY id), '')) FROM operations o),
@@ -112,5 +128,5 @@ public sealed class TestDatabase : IAsyncLifetime
             (SELECT md5(coalesce(string_agg(k::text, ',' ORDER BY key), '')) FROM idempotency_keys k),
             (SELECT md5(coalesce(string_agg(p::text, ',' ORDER BY id), '')) FROM pending_terminations p),
             (SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY provider, instance_id), '')) FROM sim_instances s))
-        """);
+        """;
 }
