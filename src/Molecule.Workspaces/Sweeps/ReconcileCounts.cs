@@ -63,6 +63,26 @@ public sealed class ReconcileCounts
 
     public void Add(ReconcileCount count, int n = 1) => Interlocked.Add(ref values[(int)count], n);
 
+    /// <summary>
+    /// Acts on each item on its own: an unexpected failure is counted as an error and logged, and the next item still
+    /// runs; the tick's token ending is no failure and ends the loop.
+    /// </summary>
+    internal async Task EachAsync<T>(IEnumerable<T> items, Func<T, Task> act, Action<T, Exception> logFailure, CancellationToken ct)
+    {
+        foreach (var item in items)
+        {
+            try
+            {
+                await act(item);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                Add(ReconcileCount.Errors);
+                logFailure(item, ex);
+            }
+        }
+    }
+
     public SweepResult ToResult() => new(
         [.. Metrics.Select(m => new SweepCount(m.Metric, this[m.Count])), new SweepCount("skipped", Skipped ? 1 : 0)],
         [],
