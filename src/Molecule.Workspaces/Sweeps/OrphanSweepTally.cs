@@ -24,15 +24,12 @@ public enum OrphanCount
 }
 
 /// <summary>The counts and combined item errors (the first few; the counts stay exact) of one orphan-sweeper tick.</summary>
-public sealed class OrphanSweepTally
+public sealed class OrphanSweepTally : SweepCounter<OrphanCount>
 {
     /// <summary>Item errors kept in the result and the log line.</summary>
     public const int ReportedErrors = 20;
 
-    private readonly int[] values = new int[Enum.GetValues<OrphanCount>().Length];
     private readonly List<string> errors = [];
-
-    public int this[OrphanCount count] => Volatile.Read(ref values[(int)count]);
 
     public int Failed => this[OrphanCount.RemovedFailed] + this[OrphanCount.PendingFailed] + this[OrphanCount.LeakFailed];
 
@@ -46,8 +43,6 @@ public sealed class OrphanSweepTally
             }
         }
     }
-
-    public void Add(OrphanCount count, int n = 1) => Interlocked.Add(ref values[(int)count], n);
 
     public void AddError(string error)
     {
