@@ -55,8 +55,8 @@ public sealed class OrphanSweepTally : SweepCounter<OrphanCount>
         }
     }
 
-    /// <summary>Adds the error of every box that is still running and returns how many there were.</summary>
-    public int RecordFailures(IReadOnlyList<BoxTermination> results)
+    /// <summary>Adds the error of every box that is still running, and how many there were to <paramref name="count"/>.</summary>
+    public void RecordFailures(IReadOnlyList<BoxTermination> results, OrphanCount count)
     {
         var failed = 0;
         foreach (var result in results.Where(r => !r.Terminated))
@@ -66,7 +66,7 @@ public sealed class OrphanSweepTally : SweepCounter<OrphanCount>
                 (result.Box.WorkspaceId is { } id ? $" (workspace {id})" : "") + $": {result.Error}");
         }
 
-        return failed;
+        Add(count, failed);
     }
 
     public SweepResult ToResult(bool budgetExhausted, bool skipped = false) => new(

@@ -33,7 +33,7 @@ internal sealed class LeakReaper(BatchTerminator terminator, EventStore events, 
         // the cloud confirmed them: the events are written whatever the budget says now
         await events.AppendAllAsync(reaped, CancellationToken.None);
 
-        tally.Add(OrphanCount.LeakFailed, tally.RecordFailures(results));
+        tally.RecordFailures(results, OrphanCount.LeakFailed);
     }
 
     public static Guid? TagGuid(ManagedInstance box, string tag) =>

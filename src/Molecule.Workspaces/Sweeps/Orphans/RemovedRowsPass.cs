@@ -38,7 +38,7 @@ internal sealed class RemovedRowsPass(OrphanSweepStore store, WorkspaceStore wor
             tally.Add(OrphanCount.RemovedCleared, await workspaces.ClearTerminatedBoxesAsync(terminated, CancellationToken.None));
             await store.AppendTerminatedEventsAsync(terminated, "workspace_removed", CancellationToken.None);
             tally.Add(OrphanCount.RemovedTerminated, terminated.Count);
-            tally.Add(OrphanCount.RemovedFailed, tally.RecordFailures(results));
+            tally.RecordFailures(results, OrphanCount.RemovedFailed);
 
             // at the end of the rows the next tick starts from the first again
             after = rows.Count == PageSize ? rows[^1].Box.WorkspaceId : null;
