@@ -35,14 +35,15 @@ public sealed class OrphanSweepStore(NpgsqlDataSource db, TimeProvider time)
     }
 
     /// <summary>
-    /// The listed boxes that nothing in the database owns. A box is owned when any workspace row names it (a live row
-    /// uses it; a removed row's box is the removed-rows pass's work; an external row is never touched), when it is
-    /// queued (the drain owns its backoff), or when an active operation recorded it as its new box or its
-    /// <c>molecule:operation-id</c> tag names one (the crash window between the cloud call and the progress write) —
-    /// as long as that operation still holds its claim, or lost it less than <paramref name="claimLostGrace"/> ago.
-    /// Past that, nothing walks the operation any more and its box would otherwise be owned forever.
+    /// The listed boxes (each with the operation its <c>molecule:operation-id</c> tag names, if any) that nothing in the
+    /// database owns. A box is owned when any workspace row names it (a live row uses it; a removed row's box is the
+    /// removed-rows pass's work; an external row is never touched), when it is queued (the drain owns its backoff), or
+    /// when an active operation recorded it as its new box or its tag names one (the crash window between the cloud
+    /// call and the progress write) — as long as that operation still holds its claim, or lost it less than
+    /// <paramref name="claimLostGrace"/> ago. Past that, nothing walks the operation any more and its box would
+    /// otherwise be owned forever.
     /// </summary>
-    public async Task<IReadOnlySet<string>> UnownedAsync(string provider, IReadOnlyList<ManagedInstance> boxes, Func<ManagedInstance, Guid?> taggedOperation,
+    public async Task<IReadOnlySet<string>> UnownedAsync(string provider, IReadOnlyList<(string InstanceId, Guid? TaggedOperationId)> boxes,
         DateTimeOffset claimLostGrace, CancellationToken ct)
     {
         const string sql = """
@@ -74,7 +75,7 @@ public sealed class OrphanSweepStore(NpgsqlDataSource db, TimeProvider time)
         cmd.Parameters.AddAll(
             Text(provider),
             TextArray(boxes.Select(b => b.InstanceId)),
-            new NpgsqlParameter { Value = boxes.Select(taggedOperation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+            new NpgsqlParameter { Value = boxes.Select(b => b.TaggedOperationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
             Time(claimLostGrace));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
