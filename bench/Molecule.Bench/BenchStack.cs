@@ -38,8 +38,6 @@ internal sealed class BenchStack
 
     public IServiceProvider Services { get; }
 
-    public ProviderRegistry Providers => Services.GetRequiredService<ProviderRegistry>();
-
     public OperationStore Operations => Services.GetRequiredService<OperationStore>();
 
     public StepContext Context => Services.GetRequiredService<StepContext>();

@@ -22,9 +22,6 @@ namespace Molecule.Bench;
 /// </summary>
 public static class OrphanSweepBench
 {
-    private const string Provider = "sim-east";
-    private const string Deployment = "bench";
-
     public static BenchCommand Command { get; } = new("orphan-sweep",
         "--rows N [--latency-ms 20] [--leaked 0] [--removed 0] [--ticks 3] [--keep-database]", RunAsync);
 
@@ -41,55 +38,46 @@ public static class OrphanSweepBench
 
         await using var database = await ScratchDatabase.CreateAsync("molecule_bench", args.Flag("keep-database"), ct);
         var db = database.DataSource;
-        var sim = new SimProvider(Provider, new SimProviderOptions { LatencyMs = latencyMs, BootSeconds = 0, DescribeLagSeconds = 0 }, Deployment, db, time);
-        var watched = new WatchedProvider(sim);
-        var providers = new ProviderRegistry([watched], Provider);
+        var (sim, watched) = SweepBench.SimProvider(db, latencyMs, time);
+        var providers = new ProviderRegistry([watched], SweepBench.Provider);
         var sweeper = new OrphanSweeper(db, new WorkspaceStore(db, time), new PendingTerminationStore(time), new EventStore(db, time),
-            providers, new BatchTerminator(providers, time), new DeploymentIdentity(Deployment), options, time, NullLogger<OrphanSweeper>.Instance);
-        var scheduler = new SweepScheduler(sweeper, options, new SweepMetricsSink(TextWriter.Null, time, new DeploymentIdentity(Deployment)), time, NullLogger<SweepScheduler>.Instance);
+            providers, new BatchTerminator(providers, time), new DeploymentIdentity(SweepBench.Deployment), options, time, NullLogger<OrphanSweeper>.Instance);
+        var scheduler = SweepBench.Scheduler(sweeper, options, time);
 
         Console.WriteLine($"orphan-sweep: {rows:N0} online workspaces' boxes, {leaked:N0} leaked boxes and {removed:N0} removed rows naming a box " +
             $"on one sim provider, {latencyMs} ms per call, {tickCount} ticks of at most {options.TickBudget.TotalSeconds:F0} s (database {database.Name})");
         var seeding = time.GetTimestamp();
         var longAgo = time.GetUtcNow().AddHours(-1);
-        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "online", rows, longAgo, ct, prefix: "live");
-        await BenchSeed.RunningBoxesAsync(db, Provider, Deployment, leaked, longAgo, "leak", ct);
-        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "removed", removed, longAgo, ct, prefix: "gone");
-        Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
+        await BenchSeed.RowsWithRunningBoxesAsync(db, SweepBench.Provider, SweepBench.Deployment, "online", rows, longAgo, ct, prefix: "live");
+        await BenchSeed.RunningBoxesAsync(db, SweepBench.Provider, SweepBench.Deployment, leaked, longAgo, "leak", ct);
+        await BenchSeed.RowsWithRunningBoxesAsync(db, SweepBench.Provider, SweepBench.Deployment, "removed", removed, longAgo, ct, prefix: "gone");
+        Console.WriteLine($"  seeded in {SweepBench.Seconds(time.GetElapsedTime(seeding))} s");
         var onlineBoxes = await InstanceIdsAsync(db, "SELECT instance_id FROM workspaces WHERE status = 'online'", ct);
 
         var everListed = new HashSet<string>(StringComparer.Ordinal);
         var listedPerTick = new List<int>();
-        var maxTick = TimeSpan.Zero;
         int? fullPassTick = null, allReapedTick = null, allClearedTick = null;
         long reaped = 0, cleared = 0;
-        for (var tick = 1; tick <= tickCount; tick++)
+        var maxTick = await SweepBench.RunTicksAsync(scheduler, sim, watched, tickCount, async (tick, seen, calls) =>
         {
-            var terminatesBefore = sim.Calls.Count(SimCall.Terminate);
-            var listsBefore = sim.Calls.Count(SimCall.List);
-            var result = await scheduler.RunTickAsync(ct);
-            var (_, listed) = watched.NextTick();
-            everListed.UnionWith(listed.Where(onlineBoxes.Contains));
-            listedPerTick.Add(listed.Count);
-            maxTick = result.Duration > maxTick ? result.Duration : maxTick;
-            reaped = await CountAsync(db, "SELECT count(*) FROM sim_instances WHERE client_token LIKE 'leak-%' AND state = 'terminated'", ct);
-            cleared = await CountAsync(db, "SELECT count(*) FROM workspaces WHERE name LIKE 'gone-%' AND instance_id IS NULL", ct);
+            everListed.UnionWith(seen.Listed.Where(onlineBoxes.Contains));
+            listedPerTick.Add(seen.Listed.Count);
+            reaped = await SweepBench.CountAsync(db, "SELECT count(*) FROM sim_instances WHERE client_token LIKE 'leak-%' AND state = 'terminated'", ct);
+            cleared = await SweepBench.CountAsync(db, "SELECT count(*) FROM workspaces WHERE name LIKE 'gone-%' AND instance_id IS NULL", ct);
             fullPassTick ??= everListed.Count >= rows ? tick : null;
             allReapedTick ??= leaked > 0 && reaped == leaked ? tick : null;
             allClearedTick ??= removed > 0 && cleared == removed ? tick : null;
-            Console.WriteLine($"  tick {tick}: {Seconds(result.Duration)} s, listed {listed.Count:N0} boxes ({sim.Calls.Count(SimCall.List) - listsBefore} list calls), " +
+            return $"listed {seen.Listed.Count:N0} boxes ({calls(SimCall.List)} list calls), " +
                 $"reaped {reaped:N0}/{leaked:N0}, removed rows cleared {cleared:N0}/{removed:N0} " +
-                $"({sim.Calls.Count(SimCall.Terminate) - terminatesBefore} terminate calls)" +
-                (result.BudgetExhausted ? ", budget ran out" : "") + (result.Error is { } e ? $" ({e})" : ""));
-        }
+                $"({calls(SimCall.Terminate)} terminate calls)";
+        }, ct);
 
-        string TickOf(int expected, int? tick) => expected == 0 ? "-" : tick?.ToString(CultureInfo.InvariantCulture) ?? "none";
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT rows={rows} latency_ms={latencyMs} leaked={leaked} removed={removed} ticks={tickCount} max_tick_s={Seconds(maxTick)} " +
-            $"listed_per_tick={string.Join(',', listedPerTick)} full_pass_ticks={TickOf(rows, fullPassTick)} " +
-            $"reaped={reaped} all_leaks_reaped_by_tick={TickOf(leaked, allReapedTick)} " +
-            $"removed_cleared={cleared} all_removed_cleared_by_tick={TickOf(removed, allClearedTick)}"));
+            $"RESULT rows={rows} latency_ms={latencyMs} leaked={leaked} removed={removed} ticks={tickCount} max_tick_s={SweepBench.Seconds(maxTick)} " +
+            $"listed_per_tick={string.Join(',', listedPerTick)} full_pass_ticks={SweepBench.TickOf(rows, fullPassTick)} " +
+            $"reaped={reaped} all_leaks_reaped_by_tick={SweepBench.TickOf(leaked, allReapedTick)} " +
+            $"removed_cleared={cleared} all_removed_cleared_by_tick={SweepBench.TickOf(removed, allClearedTick)}"));
         return 0;
     }
 
@@ -105,12 +93,4 @@ public static class OrphanSweepBench
 
         return ids;
     }
-
-    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand(sql);
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture);
 }

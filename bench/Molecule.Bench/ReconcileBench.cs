@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Molecule.Workspaces.Operations;
-using Molecule.Workspaces.Operations.Steps;
 using Molecule.Workspaces.Providers;
 using Molecule.Workspaces.Providers.Sim;
 using Molecule.Workspaces.Sweeps;
@@ -20,9 +19,6 @@ namespace Molecule.Bench;
 /// </summary>
 public static class ReconcileBench
 {
-    private const string Provider = "sim-east";
-    private const string Deployment = "bench";
-
     public static BenchCommand Command { get; } = new("reconcile",
         "--rows N [--latency-ms 50] [--dead 0] [--ticks 3] [--keep-database]", RunAsync);
 
@@ -41,48 +37,40 @@ public static class ReconcileBench
         var time = TimeProvider.System;
         await using var database = await ScratchDatabase.CreateAsync("molecule_bench", args.Flag("keep-database"), ct);
         var db = database.DataSource;
-        var sim = new SimProvider(Provider, new SimProviderOptions { LatencyMs = latencyMs, BootSeconds = 0, DescribeLagSeconds = 0 }, Deployment, db, time);
-        var watched = new WatchedProvider(sim);
-        var stack = new BenchStack(db, Deployment, new OperationOptions(), sim);
+        var (sim, watched) = SweepBench.SimProvider(db, latencyMs, time);
+        var stack = new BenchStack(db, SweepBench.Deployment, new OperationOptions(), sim);
         var options = new SweepOptions();
-        var reconciler = new InstanceReconciler(db, new ProviderRegistry([watched], Provider), stack.Starter, new OperationCompensation(stack.Context),
+        var reconciler = new InstanceReconciler(db, new ProviderRegistry([watched], SweepBench.Provider), stack.Starter, new OperationCompensation(stack.Context),
             stack.Context.Events, stack.Runner, ReconcilerSettings.From(options), time, NullLogger<InstanceReconciler>.Instance);
-        var scheduler = new SweepScheduler(reconciler, options, new SweepMetricsSink(TextWriter.Null, time, new DeploymentIdentity(Deployment)), time, NullLogger<SweepScheduler>.Instance);
+        var scheduler = SweepBench.Scheduler(reconciler, options, time);
 
         Console.WriteLine($"reconcile: {rows:N0} online workspaces on one sim provider, {latencyMs} ms per describe call, {dead} boxes killed, " +
             $"{tickCount} ticks of at most {options.TickBudget.TotalSeconds:F0} s (database {database.Name})");
         var seeding = time.GetTimestamp();
-        await BenchSeed.RowsWithRunningBoxesAsync(db, Provider, Deployment, "online", rows, time.GetUtcNow().AddHours(-1), ct);
-        var victims = await BenchSeed.KillRandomOnlineBoxesAsync(db, Provider, dead, ct);
-        Console.WriteLine($"  seeded in {Seconds(time.GetElapsedTime(seeding))} s");
+        await BenchSeed.RowsWithRunningBoxesAsync(db, SweepBench.Provider, SweepBench.Deployment, "online", rows, time.GetUtcNow().AddHours(-1), ct);
+        var victims = await BenchSeed.KillRandomOnlineBoxesAsync(db, SweepBench.Provider, dead, ct);
+        Console.WriteLine($"  seeded in {SweepBench.Seconds(time.GetElapsedTime(seeding))} s");
 
         var everChecked = new HashSet<string>(StringComparer.Ordinal);
         var checkedPerTick = new List<int>();
-        var maxTick = TimeSpan.Zero;
         int? fullPassTick = null;
         int? allDeadMarkedTick = null;
         var marked = 0;
-        for (var tick = 1; tick <= tickCount; tick++)
+        var maxTick = await SweepBench.RunTicksAsync(scheduler, sim, watched, tickCount, async (tick, seen, calls) =>
         {
-            var describesBefore = sim.Calls.Count(SimCall.Describe);
-            var result = await scheduler.RunTickAsync(ct);
-            var (described, _) = watched.NextTick();
-            everChecked.UnionWith(described);
-            checkedPerTick.Add(described.Count);
-            maxTick = result.Duration > maxTick ? result.Duration : maxTick;
+            everChecked.UnionWith(seen.Described);
+            checkedPerTick.Add(seen.Described.Count);
             marked = await MarkedOfflineAsync(db, victims, ct);
             fullPassTick ??= everChecked.Count >= rows ? tick : null;
             allDeadMarkedTick ??= dead > 0 && marked == dead ? tick : null;
-            Console.WriteLine($"  tick {tick}: {Seconds(result.Duration)} s, checked {described.Count:N0} rows " +
-                $"({sim.Calls.Count(SimCall.Describe) - describesBefore} describe calls), marked offline {marked}/{dead}" +
-                (result.BudgetExhausted ? ", budget ran out" : "") + (result.Error is { } e ? $" ({e})" : ""));
-        }
+            return $"checked {seen.Described.Count:N0} rows ({calls(SimCall.Describe)} describe calls), marked offline {marked}/{dead}";
+        }, ct);
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT rows={rows} latency_ms={latencyMs} dead={dead} ticks={tickCount} max_tick_s={Seconds(maxTick)} " +
-            $"checked_per_tick={string.Join(',', checkedPerTick)} full_pass_ticks={fullPassTick?.ToString(CultureInfo.InvariantCulture) ?? "none"} " +
-            $"marked_offline={marked} all_dead_marked_by_tick={(dead == 0 ? "-" : allDeadMarkedTick?.ToString(CultureInfo.InvariantCulture) ?? "none")}"));
+            $"RESULT rows={rows} latency_ms={latencyMs} dead={dead} ticks={tickCount} max_tick_s={SweepBench.Seconds(maxTick)} " +
+            $"checked_per_tick={string.Join(',', checkedPerTick)} full_pass_ticks={SweepBench.TickOf(rows, fullPassTick)} " +
+            $"marked_offline={marked} all_dead_marked_by_tick={SweepBench.TickOf(dead, allDeadMarkedTick)}"));
         return 0;
     }
 
@@ -94,10 +82,6 @@ public static class ReconcileBench
               FROM structure_events
              WHERE event_type = 'workspace.instance.lost' AND workspace_id = ANY($1)
             """;
-        await using var cmd = db.CreateCommand(sql);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = victims.ToArray() });
-        return (int)(long)(await cmd.ExecuteScalarAsync(ct))!;
+        return (int)await SweepBench.CountAsync(db, sql, ct, new NpgsqlParameter { Value = victims.ToArray() });
     }
-
-    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture);
 }

@@ -31,6 +31,21 @@ public sealed class EventStore(NpgsqlDataSource db, TimeProvider time)
         await AppendAsync(conn, null, workspaceId, operationId, eventType, payload, ct);
     }
 
+    /// <summary>Appends each event on one connection of its own (a page of them would otherwise take one pooled connection each).</summary>
+    public async Task AppendAllAsync(IReadOnlyList<(Guid? WorkspaceId, Guid? OperationId, string EventType, JsonObject? Payload)> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        foreach (var (workspaceId, operationId, eventType, payload) in events)
+        {
+            await AppendAsync(conn, null, workspaceId, operationId, eventType, payload, ct);
+        }
+    }
+
     public async Task<IReadOnlyList<StructureEvent>> ListForWorkspaceAsync(Guid workspaceId, int limit, CancellationToken ct)
     {
         const string sql = """

@@ -8,11 +8,14 @@ namespace Molecule.Workspaces.Store;
 /// <summary>The orphan sweeper's statements (DESIGN §7), every list bounded.</summary>
 public sealed class OrphanSweepStore(NpgsqlDataSource db, TimeProvider time)
 {
-    /// <summary>One keyset page of a provider's removed rows that still name a box, in id order after <paramref name="after"/>.</summary>
-    public async Task<IReadOnlyList<BoxRef>> ListRemovedWithBoxAsync(string provider, Guid? after, int limit, CancellationToken ct)
+    /// <summary>
+    /// One keyset page of a provider's removed rows that still name a box, in id order after <paramref name="after"/>,
+    /// each with whether it is <c>runtime = 'external'</c>: never touched, even if one names a box by hand-edit.
+    /// </summary>
+    public async Task<IReadOnlyList<RemovedRowBox>> ListRemovedWithBoxAsync(string provider, Guid? after, int limit, CancellationToken ct)
     {
         const string sql = """
-            SELECT id, instance_id
+            SELECT id, instance_id, runtime = 'external'
               FROM workspaces
              WHERE instance_provider = $1 AND status = 'removed' AND instance_id IS NOT NULL
                AND ($2::uuid IS NULL OR id > $2)
@@ -22,44 +25,25 @@ public sealed class OrphanSweepStore(NpgsqlDataSource db, TimeProvider time)
         await using var cmd = db.CreateCommand(sql);
         cmd.Parameters.AddAll(Text(provider), Uuid(after), P(limit));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var boxes = new List<BoxRef>();
+        var rows = new List<RemovedRowBox>();
         while (await reader.ReadAsync(ct))
         {
-            boxes.Add(new BoxRef(reader.GetGuid(0), provider, reader.GetString(1)));
+            rows.Add(new RemovedRowBox(new BoxRef(reader.GetGuid(0), provider, reader.GetString(1)), reader.GetBoolean(2)));
         }
 
-        return boxes;
-    }
-
-    /// <summary>Which of the rows are <c>runtime = 'external'</c>: never touched, even if one names a box by hand-edit.</summary>
-    public async Task<IReadOnlySet<Guid>> ExternalRowIdsAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
-    {
-        var external = new HashSet<Guid>();
-        if (ids.Count == 0)
-        {
-            return external;
-        }
-
-        await using var cmd = db.CreateCommand("SELECT id FROM workspaces WHERE id = ANY($1) AND runtime = 'external'");
-        cmd.Parameters.Add(UuidArray(ids));
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            external.Add(reader.GetGuid(0));
-        }
-
-        return external;
+        return rows;
     }
 
     /// <summary>
-    /// The listed boxes that nothing in the database owns. A box is owned when any workspace row names it (a live row
-    /// uses it; a removed row's box is the removed-rows pass's work; an external row is never touched), when it is
-    /// queued (the drain owns its backoff), or when an active operation recorded it as its new box or its
-    /// <c>molecule:operation-id</c> tag names one (the crash window between the cloud call and the progress write) —
-    /// as long as that operation still holds its claim, or lost it less than <paramref name="claimLostGrace"/> ago.
-    /// Past that, nothing walks the operation any more and its box would otherwise be owned forever.
+    /// The listed boxes (each with the operation its <c>molecule:operation-id</c> tag names, if any) that nothing in the
+    /// database owns. A box is owned when any workspace row names it (a live row uses it; a removed row's box is the
+    /// removed-rows pass's work; an external row is never touched), when it is queued (the drain owns its backoff), or
+    /// when an active operation recorded it as its new box or its tag names one (the crash window between the cloud
+    /// call and the progress write) — as long as that operation still holds its claim, or lost it less than
+    /// <paramref name="claimLostGrace"/> ago. Past that, nothing walks the operation any more and its box would
+    /// otherwise be owned forever.
     /// </summary>
-    public async Task<IReadOnlySet<string>> UnownedAsync(string provider, IReadOnlyList<ManagedInstance> boxes, Func<ManagedInstance, Guid?> taggedOperation,
+    public async Task<IReadOnlySet<string>> UnownedAsync(string provider, IReadOnlyList<(string InstanceId, Guid? TaggedOperationId)> boxes,
         DateTimeOffset claimLostGrace, CancellationToken ct)
     {
         const string sql = """
@@ -91,7 +75,7 @@ public sealed class OrphanSweepStore(NpgsqlDataSource db, TimeProvider time)
         cmd.Parameters.AddAll(
             Text(provider),
             TextArray(boxes.Select(b => b.InstanceId)),
-            new NpgsqlParameter { Value = boxes.Select(taggedOperation).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+            new NpgsqlParameter { Value = boxes.Select(b => b.TaggedOperationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
             Time(claimLostGrace));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -140,3 +124,6 @@ public sealed class OrphanSweepStore(NpgsqlDataSource db, TimeProvider time)
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 }
+
+/// <summary>A removed row's box, and whether the row is <c>runtime = 'external'</c> (then the box is never touched).</summary>
+public sealed record RemovedRowBox(BoxRef Box, bool External);

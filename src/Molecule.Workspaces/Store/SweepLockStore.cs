@@ -39,7 +39,76 @@ public sealed class SweepLockStore(NpgsqlDataSource db, TimeProvider time, ILogg
         }
     }
 
+    /// <summary>
+    /// Opens a tick of <paramref name="sweep"/> as every sweep opens one: not at all when it is already out of time;
+    /// skipped, and said so, when another process holds the lock; else under the lock, with a token the budget or the
+    /// lock's loss cancels, and no new page past <paramref name="newPagesWithin"/> from now.
+    /// </summary>
+    public async Task<LockedTick> OpenTickAsync(string sweep, TimeSpan newPagesWithin, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested)
+        {
+            return LockedTick.OutOfTimeAlready;
+        }
+
+        var lease = await TryAcquireAsync(sweep, ct);
+        if (lease is null)
+        {
+            logger.LogWarning("{sweep} tick skipped: another process holds its lock and is running it", sweep);
+            return LockedTick.HeldElsewhere;
+        }
+
+        var tick = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.Lost);
+        return new LockedTick(lease, tick, time.GetUtcNow() + newPagesWithin);
+    }
+
     private static string LockName(string sweep) => $"molecule.sweep:{sweep}";
+}
+
+/// <summary>
+/// A sweep's tick as <see cref="SweepLockStore.OpenTickAsync"/> opened it: under its lock (<see cref="Opened"/>), or
+/// refused because it was <see cref="OutOfTime"/> before it began or <see cref="Skipped"/> for another process's.
+/// Dispose ends the tick's token, then releases the lock.
+/// </summary>
+public sealed class LockedTick : IAsyncDisposable
+{
+    internal static readonly LockedTick OutOfTimeAlready = new(outOfTime: true, skipped: false);
+    internal static readonly LockedTick HeldElsewhere = new(outOfTime: false, skipped: true);
+
+    private readonly SweepLease? lease;
+    private readonly CancellationTokenSource? tick;
+
+    internal LockedTick(SweepLease lease, CancellationTokenSource tick, DateTimeOffset stopNewPagesAt)
+    {
+        this.lease = lease;
+        this.tick = tick;
+        StopNewPagesAt = stopNewPagesAt;
+    }
+
+    private LockedTick(bool outOfTime, bool skipped) => (OutOfTime, Skipped) = (outOfTime, skipped);
+
+    public bool Opened => lease is not null;
+
+    /// <summary>The tick's token was cancelled before it began: it did nothing.</summary>
+    public bool OutOfTime { get; }
+
+    /// <summary>Another process held the sweep's lock: this tick did nothing.</summary>
+    public bool Skipped { get; }
+
+    /// <summary>Cancelled when the budget runs out or the lock is lost.</summary>
+    public CancellationToken Token => tick?.Token ?? CancellationToken.None;
+
+    /// <summary>No new page starts past this moment, so the calls in flight end inside the budget.</summary>
+    public DateTimeOffset StopNewPagesAt { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        tick?.Dispose();
+        if (lease is not null)
+        {
+            await lease.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>A held sweep lock. Dispose releases it (and the connection); <see cref="Lost"/> fires if the connection dies first.</summary>

@@ -29,7 +29,6 @@ public sealed class InstanceReconciler : ISweep
     private static readonly IReadOnlySet<string> NoProviders = new HashSet<string>();
 
     private readonly ReconcilerSettings settings;
-    private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly SweepLockStore locks;
     private readonly ExpiredClaimPass expiredClaims;
@@ -42,7 +41,6 @@ public sealed class InstanceReconciler : ISweep
         EventStore events, IOperationDispatcher dispatcher, ReconcilerSettings settings, TimeProvider time, ILogger<InstanceReconciler> logger)
     {
         this.settings = settings;
-        this.time = time;
         this.logger = logger;
         var store = new ReconcilerStore(db, time);
         locks = new SweepLockStore(db, time, logger);
@@ -61,46 +59,31 @@ public sealed class InstanceReconciler : ISweep
     /// <summary>One tick, with its counts: what <see cref="RunOnceAsync"/> reports as metrics.</summary>
     public async Task<ReconcileCounts> ReconcileAsync(CancellationToken ct)
     {
-        if (ct.IsCancellationRequested)
+        await using var tick = await locks.OpenTickAsync(SweepName, settings.TickBudget * LivenessShareOfBudget, ct);
+        if (!tick.Opened)
         {
-            return new ReconcileCounts { OutOfTime = true };
+            return new ReconcileCounts { OutOfTime = tick.OutOfTime, Skipped = tick.Skipped };
         }
 
-        await using var lease = await locks.TryAcquireAsync(SweepName, ct);
-        if (lease is null)
-        {
-            logger.LogWarning("{sweep} tick skipped: another process holds its lock and is running it", SweepName);
-            return new ReconcileCounts { Skipped = true };
-        }
-
-        using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.Lost);
         var counts = new ReconcileCounts();
-        var stopNewPagesAt = time.GetUtcNow() + settings.TickBudget * LivenessShareOfBudget;
         var braked = NoProviders;
         await RunPassAsync("expired_claims", counts, () => expiredClaims.RunAsync(counts, tick.Token), tick.Token);
         await RunPassAsync("outbox_repair", counts, () => outbox.RunAsync(counts, tick.Token), tick.Token);
         await RunPassAsync("abandoned_operations", counts, () => abandoned.RunAsync(counts, tick.Token), tick.Token);
-        await RunPassAsync("liveness", counts, async () => braked = await liveness.RunAsync(counts, stopNewPagesAt, tick.Token), tick.Token);
+        await RunPassAsync("liveness", counts, async () => braked = await liveness.RunAsync(counts, tick.StopNewPagesAt, tick.Token), tick.Token);
         await RunPassAsync("heal", counts, () => heals.RunAsync(counts, braked, tick.Token), tick.Token);
-        counts.OutOfTime = tick.IsCancellationRequested;
+        counts.OutOfTime = tick.Token.IsCancellationRequested;
         return counts;
     }
 
-    private async Task RunPassAsync(string pass, ReconcileCounts counts, Func<Task> run, CancellationToken ct)
-    {
-        try
-        {
-            ct.ThrowIfCancellationRequested();
-            await run();
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // out of budget (or the lock was lost): the passes after this one find the token cancelled too
-        }
-        catch (Exception ex)
-        {
-            counts.Add(ReconcileCount.Errors);
-            logger.LogError(ex, "{sweep} pass {pass} failed; the other passes still run", SweepName, pass);
-        }
-    }
+    private Task RunPassAsync(string pass, ReconcileCounts counts, Func<Task> run, CancellationToken ct) =>
+        SweepPass.RunAsync(
+            run,
+            ex =>
+            {
+                counts.Add(ReconcileCount.Errors);
+                logger.LogError(ex, "{sweep} pass {pass} failed; the other passes still run", SweepName, pass);
+            },
+            null,
+            ct);
 }

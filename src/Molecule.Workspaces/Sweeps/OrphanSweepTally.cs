@@ -24,15 +24,12 @@ public enum OrphanCount
 }
 
 /// <summary>The counts and combined item errors (the first few; the counts stay exact) of one orphan-sweeper tick.</summary>
-public sealed class OrphanSweepTally
+public sealed class OrphanSweepTally : SweepCounter<OrphanCount>
 {
     /// <summary>Item errors kept in the result and the log line.</summary>
     public const int ReportedErrors = 20;
 
-    private readonly int[] values = new int[Enum.GetValues<OrphanCount>().Length];
     private readonly List<string> errors = [];
-
-    public int this[OrphanCount count] => Volatile.Read(ref values[(int)count]);
 
     public int Failed => this[OrphanCount.RemovedFailed] + this[OrphanCount.PendingFailed] + this[OrphanCount.LeakFailed];
 
@@ -47,8 +44,6 @@ public sealed class OrphanSweepTally
         }
     }
 
-    public void Add(OrphanCount count, int n = 1) => Interlocked.Add(ref values[(int)count], n);
-
     public void AddError(string error)
     {
         lock (errors)
@@ -60,8 +55,8 @@ public sealed class OrphanSweepTally
         }
     }
 
-    /// <summary>Adds the error of every box that is still running and returns how many there were.</summary>
-    public int RecordFailures(IReadOnlyList<BoxTermination> results)
+    /// <summary>Adds the error of every box that is still running, and how many there were to <paramref name="count"/>.</summary>
+    public void RecordFailures(IReadOnlyList<BoxTermination> results, OrphanCount count)
     {
         var failed = 0;
         foreach (var result in results.Where(r => !r.Terminated))
@@ -71,7 +66,7 @@ public sealed class OrphanSweepTally
                 (result.Box.WorkspaceId is { } id ? $" (workspace {id})" : "") + $": {result.Error}");
         }
 
-        return failed;
+        Add(count, failed);
     }
 
     public SweepResult ToResult(bool budgetExhausted, bool skipped = false) => new(

@@ -28,7 +28,6 @@ public sealed class OrphanSweeper : ISweep
 
     private readonly ProviderRegistry providers;
     private readonly SweepOptions options;
-    private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly SweepLockStore locks;
     private readonly RemovedRowsPass removedRows;
@@ -42,7 +41,6 @@ public sealed class OrphanSweeper : ISweep
     {
         this.providers = providers;
         this.options = options;
-        this.time = time;
         this.logger = logger;
         var store = new OrphanSweepStore(db, time);
         var progress = new SweepProgressStore(db, time);
@@ -58,22 +56,14 @@ public sealed class OrphanSweeper : ISweep
     public async Task<SweepResult> RunOnceAsync(CancellationToken ct)
     {
         var tally = new OrphanSweepTally();
-        if (ct.IsCancellationRequested)
+        await using var tick = await locks.OpenTickAsync(SweepName, options.TickBudget * NewPagesShareOfBudget, ct);
+        if (!tick.Opened)
         {
-            return tally.ToResult(budgetExhausted: true);
+            return tally.ToResult(budgetExhausted: tick.OutOfTime, skipped: tick.Skipped);
         }
 
-        await using var lease = await locks.TryAcquireAsync(SweepName, ct);
-        if (lease is null)
-        {
-            logger.LogWarning("{sweep} tick skipped: another process holds its lock and is running it", SweepName);
-            return tally.ToResult(budgetExhausted: false, skipped: true);
-        }
-
-        using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.Lost);
-        var stopNewPagesAt = time.GetUtcNow() + options.TickBudget * NewPagesShareOfBudget;
         await Task.WhenAll(providers.All
-            .Select(provider => SweepProviderAsync(provider, tally, stopNewPagesAt, tick.Token))
+            .Select(provider => SweepProviderAsync(provider, tally, tick.StopNewPagesAt, tick.Token))
             .Append(RunPassAsync("idempotency_keys", null, tally, () => idempotencyPurge.RunAsync(tally, tick.Token), tick.Token)));
 
         if (tally.Failed > 0 || tally[OrphanCount.PartsFailed] > 0)
@@ -82,7 +72,7 @@ public sealed class OrphanSweeper : ISweep
                 tally.Failed, tally[OrphanCount.PartsFailed], string.Join("; ", tally.Errors));
         }
 
-        return tally.ToResult(budgetExhausted: tick.IsCancellationRequested);
+        return tally.ToResult(budgetExhausted: tick.Token.IsCancellationRequested);
     }
 
     /// <summary>One provider's passes, in order; each one's failure is its own.</summary>
@@ -93,23 +83,18 @@ public sealed class OrphanSweeper : ISweep
         await RunPassAsync(LeakPass.PassName, provider, tally, () => leaks.RunAsync(provider, tally, stopNewPagesAt, ct), ct);
     }
 
-    private async Task RunPassAsync(string pass, IComputeProvider? provider, OrphanSweepTally tally, Func<Task> run, CancellationToken ct)
+    private Task RunPassAsync(string pass, IComputeProvider? provider, OrphanSweepTally tally, Func<Task> run, CancellationToken ct)
     {
         var part = provider is null ? pass : $"{pass} ({provider.Name})";
-        try
-        {
-            ct.ThrowIfCancellationRequested();
-            await run();
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            logger.LogWarning("orphan sweep stopped in {part}: the tick's budget ran out", part);
-        }
-        catch (Exception ex)
-        {
-            tally.Add(OrphanCount.PartsFailed);
-            tally.AddError($"{part}: {ex.Message}");
-            logger.LogError(ex, "orphan sweep part {part} failed; the other parts still run", part);
-        }
+        return SweepPass.RunAsync(
+            run,
+            ex =>
+            {
+                tally.Add(OrphanCount.PartsFailed);
+                tally.AddError($"{part}: {ex.Message}");
+                logger.LogError(ex, "orphan sweep part {part} failed; the other parts still run", part);
+            },
+            () => logger.LogWarning("orphan sweep stopped in {part}: the tick's budget ran out", part),
+            ct);
     }
 }

@@ -1,6 +1,6 @@
 namespace Molecule.Workspaces.Sweeps;
 
-/// <summary>The counts of one reconciler tick; each is a metric of its metrics line. Safe to add to from parallel pages.</summary>
+/// <summary>The counts of one reconciler tick; each is a metric of its metrics line (its name in snake_case, in this order). Safe to add to from parallel pages.</summary>
 public enum ReconcileCount
 {
     Checked,
@@ -18,26 +18,8 @@ public enum ReconcileCount
 }
 
 /// <summary>What one reconciler tick saw and did.</summary>
-public sealed class ReconcileCounts
+public sealed class ReconcileCounts : SweepCounter<ReconcileCount>
 {
-    private static readonly (ReconcileCount Count, string Metric)[] Metrics =
-    [
-        (ReconcileCount.Checked, "checked"),
-        (ReconcileCount.DescribeCalls, "describe_calls"),
-        (ReconcileCount.ProviderErrors, "provider_errors"),
-        (ReconcileCount.Dead, "dead"),
-        (ReconcileCount.MarkedOffline, "marked_offline"),
-        (ReconcileCount.Braked, "braked"),
-        (ReconcileCount.Healed, "healed"),
-        (ReconcileCount.HealBudgetExhausted, "heal_budget_exhausted"),
-        (ReconcileCount.ExpiredClaims, "expired_claims"),
-        (ReconcileCount.Redispatched, "redispatched"),
-        (ReconcileCount.AbandonedOperations, "abandoned_operations"),
-        (ReconcileCount.Errors, "errors"),
-    ];
-
-    private readonly int[] values = new int[Metrics.Length];
-
     public int Checked => this[ReconcileCount.Checked];
     public int DescribeCalls => this[ReconcileCount.DescribeCalls];
     public int ProviderErrors => this[ReconcileCount.ProviderErrors];
@@ -48,7 +30,6 @@ public sealed class ReconcileCounts
     public int BudgetExhausted => this[ReconcileCount.HealBudgetExhausted];
     public int ExpiredClaims => this[ReconcileCount.ExpiredClaims];
     public int Redispatched => this[ReconcileCount.Redispatched];
-    public int AbandonedOperations => this[ReconcileCount.AbandonedOperations];
 
     /// <summary>Unexpected exceptions caught on a page, a row or a pass (each logged); the tick went on.</summary>
     public int Errors => this[ReconcileCount.Errors];
@@ -59,12 +40,28 @@ public sealed class ReconcileCounts
     /// <summary>The tick's budget ran out (or its lock was lost) before its work did.</summary>
     public bool OutOfTime { get; set; }
 
-    public int this[ReconcileCount count] => Volatile.Read(ref values[(int)count]);
-
-    public void Add(ReconcileCount count, int n = 1) => Interlocked.Add(ref values[(int)count], n);
+    /// <summary>
+    /// Acts on each item on its own: an unexpected failure is counted as an error and logged, and the next item still
+    /// runs; the tick's token ending is no failure and ends the loop.
+    /// </summary>
+    internal async Task EachAsync<T>(IEnumerable<T> items, Func<T, Task> act, Action<T, Exception> logFailure, CancellationToken ct)
+    {
+        foreach (var item in items)
+        {
+            try
+            {
+                await act(item);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                Add(ReconcileCount.Errors);
+                logFailure(item, ex);
+            }
+        }
+    }
 
     public SweepResult ToResult() => new(
-        [.. Metrics.Select(m => new SweepCount(m.Metric, this[m.Count])), new SweepCount("skipped", Skipped ? 1 : 0)],
+        [.. AllCounts(), new SweepCount("skipped", Skipped ? 1 : 0)],
         [],
         BudgetExhausted: OutOfTime);
 }

@@ -54,7 +54,8 @@ internal sealed class LeakPass(OrphanSweepStore store, LeakReaper reaper, SweepP
                 tally.Add(OrphanCount.InstancesListed, page.Instances.Count);
                 var now = time.GetUtcNow();
                 var candidates = page.Instances.Where(box => IsLeakCandidate(box, now)).ToList();
-                var unowned = await store.UnownedAsync(provider.Name, candidates, TaggedOperation, now - SweepOptions.AbandonedOperationGrace, ct);
+                var tagged = candidates.Select(b => (b.InstanceId, LeakReaper.TagGuid(b, ProviderTags.OperationId))).ToList();
+                var unowned = await store.UnownedAsync(provider.Name, tagged, now - SweepOptions.AbandonedOperationGrace, ct);
                 var leaks = candidates.Where(b => unowned.Contains(b.InstanceId)).Take(LeaksPerProviderPerTick - found).ToList();
                 found += leaks.Count;
                 if (leaks.Count > 0)
@@ -131,6 +132,4 @@ internal sealed class LeakPass(OrphanSweepStore store, LeakReaper reaper, SweepP
             slots.Release();
         }
     }
-
-    private static Guid? TaggedOperation(ManagedInstance box) => LeakReaper.TagGuid(box, ProviderTags.OperationId);
 }

@@ -13,11 +13,11 @@ internal sealed class LeakReaper(BatchTerminator terminator, EventStore events, 
         tally.Add(OrphanCount.LeaksFound, leaks.Count);
         var boxes = leaks.ToDictionary(b => new BoxRef(TagGuid(b, ProviderTags.WorkspaceId), provider.Name, b.InstanceId));
         var results = await terminator.TerminateAsync(boxes.Keys, ct);
+        var reaped = new List<(Guid?, Guid?, string, JsonObject?)>();
         foreach (var (box, instance) in results.Where(r => r.Terminated).Select(r => (r.Box, boxes[r.Box])))
         {
             tally.Add(OrphanCount.Leaked);
-            // the cloud confirmed it: the event is written whatever the budget says now
-            await events.AppendAsync(box.WorkspaceId, TagGuid(instance, ProviderTags.OperationId), EventTypes.LeakReaped, new JsonObject
+            reaped.Add((box.WorkspaceId, TagGuid(instance, ProviderTags.OperationId), EventTypes.LeakReaped, new JsonObject
             {
                 ["instance_id"] = box.InstanceId,
                 ["provider"] = box.Provider,
@@ -25,12 +25,15 @@ internal sealed class LeakReaper(BatchTerminator terminator, EventStore events, 
                 ["workspace_id"] = instance.Tags.GetValueOrDefault(ProviderTags.WorkspaceId),
                 ["operation_id"] = instance.Tags.GetValueOrDefault(ProviderTags.OperationId),
                 ["state"] = instance.State.ToWire(),
-            }, CancellationToken.None);
+            }));
             logger.LogWarning("reaped leaked instance {instance_id} on {provider}, launched {launched_at}, tagged for workspace {workspace_id}",
                 box.InstanceId, box.Provider, instance.LaunchedAt, box.WorkspaceId);
         }
 
-        tally.Add(OrphanCount.LeakFailed, tally.RecordFailures(results));
+        // the cloud confirmed them: the events are written whatever the budget says now
+        await events.AppendAllAsync(reaped, CancellationToken.None);
+
+        tally.RecordFailures(results, OrphanCount.LeakFailed);
     }
 
     public static Guid? TagGuid(ManagedInstance box, string tag) =>

@@ -55,6 +55,6 @@ internal sealed class PendingTerminationPass(NpgsqlDataSource db, PendingTermina
         }
 
         tally.Add(OrphanCount.PendingTerminated, terminated.Count);
-        tally.Add(OrphanCount.PendingFailed, tally.RecordFailures(results));
+        tally.RecordFailures(results, OrphanCount.PendingFailed);
     }
 }

@@ -26,11 +26,10 @@ internal sealed class RemovedRowsPass(OrphanSweepStore store, WorkspaceStore wor
         for (var page = 0; page < PagesPerTick && time.GetUtcNow() < stopNewPagesAt; page++)
         {
             ct.ThrowIfCancellationRequested();
-            var boxes = await store.ListRemovedWithBoxAsync(provider.Name, after, PageSize, ct);
-            tally.Add(OrphanCount.RemovedFound, boxes.Count);
-            var external = await store.ExternalRowIdsAsync(boxes.Select(b => b.WorkspaceId!.Value).ToList(), ct);
-            var owned = boxes.Where(b => !external.Contains(b.WorkspaceId!.Value)).ToList();
-            tally.Add(OrphanCount.ExternalSkipped, boxes.Count - owned.Count);
+            var rows = await store.ListRemovedWithBoxAsync(provider.Name, after, PageSize, ct);
+            tally.Add(OrphanCount.RemovedFound, rows.Count);
+            var owned = rows.Where(r => !r.External).Select(r => r.Box).ToList();
+            tally.Add(OrphanCount.ExternalSkipped, rows.Count - owned.Count);
 
             var results = await terminator.TerminateAsync(owned, ct);
             var terminated = results.Where(r => r.Terminated).Select(r => r.Box).ToList();
@@ -39,10 +38,10 @@ internal sealed class RemovedRowsPass(OrphanSweepStore store, WorkspaceStore wor
             tally.Add(OrphanCount.RemovedCleared, await workspaces.ClearTerminatedBoxesAsync(terminated, CancellationToken.None));
             await store.AppendTerminatedEventsAsync(terminated, "workspace_removed", CancellationToken.None);
             tally.Add(OrphanCount.RemovedTerminated, terminated.Count);
-            tally.Add(OrphanCount.RemovedFailed, tally.RecordFailures(results));
+            tally.RecordFailures(results, OrphanCount.RemovedFailed);
 
             // at the end of the rows the next tick starts from the first again
-            after = boxes.Count == PageSize ? boxes[^1].WorkspaceId : null;
+            after = rows.Count == PageSize ? rows[^1].Box.WorkspaceId : null;
             await progress.SaveAsync(OrphanSweeper.SweepName, PassName, provider.Name, after?.ToString(), CancellationToken.None);
             if (after is null)
             {

@@ -15,23 +15,19 @@ internal sealed class AbandonedOperationPass(ReconcilerStore store, TimeProvider
     public async Task RunAsync(ReconcileCounts counts, CancellationToken ct)
     {
         var quietSince = time.GetUtcNow() - SweepOptions.AbandonedOperationGrace;
-        foreach (var (workspaceId, operationId) in await store.ListAbandonedAsync(quietSince, pageSize, ct))
-        {
-            try
+        await counts.EachAsync(await store.ListAbandonedAsync(quietSince, pageSize, ct),
+            async operation =>
             {
-                var aborted = await store.AbortAbandonedAsync(operationId, quietSince, "claim lost and nothing walked the operation any more", ct);
+                var aborted = await store.AbortAbandonedAsync(operation.OperationId, quietSince, "claim lost and nothing walked the operation any more", ct);
                 if (aborted is not null)
                 {
                     counts.Add(ReconcileCount.AbandonedOperations);
                     logger.LogWarning("aborted abandoned operation {operation_id} of workspace {workspace_id} ({kind}); queued box {instance_id}",
-                        operationId, workspaceId, aborted.Kind, aborted.QueuedInstanceId);
+                        operation.OperationId, operation.WorkspaceId, aborted.Kind, aborted.QueuedInstanceId);
                 }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                counts.Add(ReconcileCount.Errors);
-                logger.LogError(ex, "aborting abandoned operation {operation_id} of workspace {workspace_id} failed", operationId, workspaceId);
-            }
-        }
+            },
+            (operation, ex) => logger.LogError(ex, "aborting abandoned operation {operation_id} of workspace {workspace_id} failed",
+                operation.OperationId, operation.WorkspaceId),
+            ct);
     }
 }

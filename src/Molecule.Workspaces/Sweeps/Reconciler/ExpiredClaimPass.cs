@@ -14,25 +14,18 @@ namespace Molecule.Workspaces.Sweeps.Reconciler;
 /// </summary>
 internal sealed class ExpiredClaimPass(ReconcilerStore store, OperationCompensation compensation, int pageSize, ILogger logger)
 {
-    public async Task RunAsync(ReconcileCounts counts, CancellationToken ct)
-    {
-        foreach (var (workspaceId, operationId) in await store.ListExpiredClaimsAsync(pageSize, ct))
-        {
-            counts.Add(ReconcileCount.ExpiredClaims);
-            try
+    public async Task RunAsync(ReconcileCounts counts, CancellationToken ct) =>
+        await counts.EachAsync(await store.ListExpiredClaimsAsync(pageSize, ct),
+            async claim =>
             {
+                counts.Add(ReconcileCount.ExpiredClaims);
                 var error = $"claim expired; compensated by the {InstanceReconciler.SweepName}";
-                if (!await compensation.CompensateAsync(workspaceId, operationId, OperationState.RolledBack, EventTypes.OperationExpired, error, ct))
+                if (!await compensation.CompensateAsync(claim.WorkspaceId, claim.OperationId, OperationState.RolledBack, EventTypes.OperationExpired, error, ct))
                 {
-                    await store.ReleaseOrphanClaimAsync(workspaceId, operationId, ct);
+                    await store.ReleaseOrphanClaimAsync(claim.WorkspaceId, claim.OperationId, ct);
                 }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                counts.Add(ReconcileCount.Errors);
-                logger.LogError(ex, "compensating the expired claim {operation_id} of workspace {workspace_id} failed; the next tick tries again",
-                    operationId, workspaceId);
-            }
-        }
-    }
+            },
+            (claim, ex) => logger.LogError(ex, "compensating the expired claim {operation_id} of workspace {workspace_id} failed; the next tick tries again",
+                claim.OperationId, claim.WorkspaceId),
+            ct);
 }

@@ -18,22 +18,16 @@ internal sealed class HealPass(ReconcilerStore store, OperationStarter starter, 
 
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
 
-    public async Task RunAsync(ReconcileCounts counts, IReadOnlySet<string> brakedProviders, CancellationToken ct)
-    {
-        foreach (var id in await store.ListHealCandidatesAsync(brakedProviders, settings.PageSize, ct))
-        {
-            ct.ThrowIfCancellationRequested();
-            try
+    public async Task RunAsync(ReconcileCounts counts, IReadOnlySet<string> brakedProviders, CancellationToken ct) =>
+        await counts.EachAsync(await store.ListHealCandidatesAsync(brakedProviders, settings.PageSize, ct),
+            id =>
             {
-                await HealAsync(id, counts, ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                counts.Add(ReconcileCount.Errors);
-                logger.LogError(ex, "healing workspace {workspace_id} failed; the next tick tries again", id);
-            }
-        }
-    }
+                // out of time: no heal starts, and the loop ends (the token's own exception is no failure)
+                ct.ThrowIfCancellationRequested();
+                return HealAsync(id, counts, ct);
+            },
+            (id, ex) => logger.LogError(ex, "healing workspace {workspace_id} failed; the next tick tries again", id),
+            ct);
 
     private async Task HealAsync(Guid id, ReconcileCounts counts, CancellationToken ct)
     {

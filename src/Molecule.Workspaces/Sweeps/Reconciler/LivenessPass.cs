@@ -31,19 +31,14 @@ internal sealed class LivenessPass(
         return walks.Where(w => w.Braked).Select(w => w.ProviderName).ToHashSet(StringComparer.Ordinal);
     }
 
-    private async Task RunSupervisedAsync(ProviderLivenessWalk walk, ReconcileCounts counts, DateTimeOffset stopNewPagesAt, CancellationToken ct)
-    {
-        try
-        {
-            await walk.RunAsync(stopNewPagesAt, ct);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            counts.Add(ReconcileCount.Errors);
-            logger.LogError(ex, "liveness walk of {provider} failed; the other providers were not held up", walk.ProviderName);
-        }
-    }
+    private Task RunSupervisedAsync(ProviderLivenessWalk walk, ReconcileCounts counts, DateTimeOffset stopNewPagesAt, CancellationToken ct) =>
+        SweepPass.SuperviseAsync(
+            () => walk.RunAsync(stopNewPagesAt, ct),
+            ex =>
+            {
+                counts.Add(ReconcileCount.Errors);
+                logger.LogError(ex, "liveness walk of {provider} failed; the other providers were not held up", walk.ProviderName);
+            },
+            null,
+            ct);
 }

@@ -14,21 +14,14 @@ internal sealed class OutboxRepairPass(ReconcilerStore store, IOperationDispatch
     /// <summary>An operation still <c>pending</c> this long after its last hand-off is handed off again.</summary>
     public static readonly TimeSpan RepairAfter = TimeSpan.FromMinutes(2);
 
-    public async Task RunAsync(ReconcileCounts counts, CancellationToken ct)
-    {
-        foreach (var (workspaceId, operationId) in await store.ListStalePendingAsync(time.GetUtcNow() - RepairAfter, pageSize, ct))
-        {
-            try
+    public async Task RunAsync(ReconcileCounts counts, CancellationToken ct) =>
+        await counts.EachAsync(await store.ListStalePendingAsync(time.GetUtcNow() - RepairAfter, pageSize, ct),
+            async stale =>
             {
-                await dispatcher.DispatchAsync(operationId, ct);
+                await dispatcher.DispatchAsync(stale.OperationId, ct);
                 counts.Add(ReconcileCount.Redispatched);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                counts.Add(ReconcileCount.Errors);
-                logger.LogError(ex, "handing operation {operation_id} of workspace {workspace_id} off again failed; the next tick tries again",
-                    operationId, workspaceId);
-            }
-        }
-    }
+            },
+            (stale, ex) => logger.LogError(ex, "handing operation {operation_id} of workspace {workspace_id} off again failed; the next tick tries again",
+                stale.OperationId, stale.WorkspaceId),
+            ct);
 }
