@@ -85,6 +85,16 @@ sum_dotnet_results() {
     }'
 }
 
+# The failed tests of a dotnet test log, each with the first lines of its message, so the tail of a CI log (which
+# may be all anyone sees of it) names what failed. VSTest prints "  Failed Name [12 ms]" then "  Error Message:".
+print_failed_tests() {
+  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" | awk '
+    /^ +Failed [^ ]+ \[/ { name = $2; print "[test] failed: " name; left = 14; shown++; next }
+    left > 0 && /^ +Stack Trace:/ { left = 0; next }
+    left > 0 && !/^ +Error Message:/ { print "    " $0; left-- }
+    END { if (shown > 20) print "[test] (" shown " failed tests in all)" }' | head -n 200
+}
+
 # Start (or reuse) Postgres and export MOLECULE_TEST_POSTGRES: the admin connection on which tests and benchmarks
 # create their scratch databases (the given ConnectionStrings__Postgres when there is one).
 ensure_scratch_server() {
@@ -150,6 +160,7 @@ cmd_test() {
   nf="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$nlog" | tail -n 1)"
   p=$((p + ${np:-0})) f=$((f + ${nf:-0}))
   echo
+  ((f == 0)) || print_failed_tests "$dlog"
   echo "[test] dotnet: $n test project(s) reported results; infra/checks: ${np:-0} passed, ${nf:-0} failed"
   if ((${#failed_steps[@]})); then
     printf '[test] FAILED step: %s\n' "${failed_steps[@]}"
