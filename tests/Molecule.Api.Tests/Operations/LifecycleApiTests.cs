@@ -14,9 +14,8 @@ public sealed class LifecycleApiTests(ApiFixture api) : IClassFixture<ApiFixture
     [Fact]
     public async Task A_restart_asked_for_during_another_operation_answers_that_operation()
     {
-        var slow = new ApiFactory(Database, new Dictionary<string, string?> { ["Molecule:Providers:sim-east:BootSeconds"] = "2" });
-        await using var _ = slow;
-        var client = slow.AdminClient();
+        await using var host = await IsolatedHost.StartAsync(new Dictionary<string, string?> { ["Molecule:Providers:sim-east:BootSeconds"] = "2" });
+        var client = host.Factory.AdminClient();
         var id = (string)(await client.CreateWorkspaceAsync(new { name = "restart-twice" }))["id"]!;
         await client.WaitForStatusAsync(id, "online");
 
@@ -28,7 +27,7 @@ public sealed class LifecycleApiTests(ApiFixture api) : IClassFixture<ApiFixture
         var firstOp = (string?)JsonNode.Parse(await first.Content.ReadAsStringAsync())!["operation"]!["id"];
         var secondOp = (string?)JsonNode.Parse(await second.Content.ReadAsStringAsync())!["operation"]!["id"];
         Assert.Equal(firstOp, secondOp);
-        Assert.Equal(1, await Database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid AND kind = 'restart'", id));
+        Assert.Equal(1, await host.Database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid AND kind = 'restart'", id));
         await client.WaitForOperationEndAsync(firstOp!);
     }
 

@@ -16,7 +16,8 @@ public sealed class SwitchProviderApiTests(ApiFixture api) : IClassFixture<ApiFi
     public async Task Fifty_concurrent_switches_make_one_winner_and_the_losers_change_nothing()
     {
         // a slow boot keeps the winner's switch in flight until every request has been answered
-        await using var slow = new ApiFactory(Database, new Dictionary<string, string?> { ["Molecule:Providers:sim-west:BootSeconds"] = "3" });
+        await using var host = await IsolatedHost.StartAsync(new Dictionary<string, string?> { ["Molecule:Providers:sim-west:BootSeconds"] = "3" });
+        var slow = host.Factory;
         var client = slow.AdminClient();
         var id = await OnlineWorkspaceAsync(client, "fifty-switches");
         var before = (await client.GetJsonAsync($"/workspaces/{id}"))!;
@@ -41,8 +42,8 @@ public sealed class SwitchProviderApiTests(ApiFixture api) : IClassFixture<ApiFi
         Assert.Equal("succeeded", (string?)operation["state"]);
         Assert.Equal("sim-west", (string?)after["instance_provider"]);
         Assert.Equal(1, slow.Sim("sim-east").Calls.TerminateRequestsFor(oldBox));
-        Assert.Equal(2, await Database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid", id));
-        Assert.Equal(1, await Database.ScalarAsync<long>(
+        Assert.Equal(2, await host.Database.ScalarAsync<long>("SELECT count(*) FROM operations WHERE workspace_id = $1::uuid", id));
+        Assert.Equal(1, await host.Database.ScalarAsync<long>(
             "SELECT count(*) FROM structure_events WHERE workspace_id = $1::uuid AND event_type = 'workspace.operation.claimed'", id));
     }
 
