@@ -58,13 +58,18 @@ EOF
   exec dotnet run --project src/Molecule.Api -c Release --no-launch-profile
 }
 
+# A log as plain text: the terminal logger's colour codes removed.
+plain_log() {
+  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1"
+}
+
 # Sum dotnet's per-project summary lines in a log:
 #   Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, Duration: ...
 #   Failed!  - Failed:     1, Passed:    11, Skipped:     0, Total:    12, Duration: ...
 # (and the terminal logger's "Test summary: total: N, failed: F, succeeded: S, skipped: K"
 # as a fallback). Prints "passed failed skipped projects".
 sum_dotnet_results() {
-  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" | awk '
+  plain_log "$1" | awk '
     /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
       line = $0
       sub(/.*Failed: +/, "", line);  f = line + 0
@@ -88,7 +93,7 @@ sum_dotnet_results() {
 # The failed tests of a dotnet test log, each with the first lines of its message, so the tail of a CI log (which
 # may be all anyone sees of it) names what failed. VSTest prints "  Failed Name [12 ms]" then "  Error Message:".
 print_failed_tests() {
-  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" | awk '
+  plain_log "$1" | awk '
     /^ +Failed [^ ]+ \[/ { name = $2; print "[test] failed: " name; left = 14; shown++; next }
     left > 0 && /^ +Stack Trace:/ { left = 0; next }
     left > 0 && !/^ +Error Message:/ { print "    " $0; left-- }

@@ -329,11 +329,13 @@ public sealed class ChaosInvariantTests(ITestOutputHelper output) : IAsyncLifeti
             boxes.AddRange((await sim.ListAllAsync(CancellationToken.None)).Select(b => (sim.Name, b)));
         }
 
+        // one read of every live row that names a box, for both invariants (the settle loop runs this 4 times a second)
+        var rows = await LiveRowsWithABoxAsync();
+
         // 1. every live box is the box of exactly one live workspace (no leak, no box shared by two rows)
         foreach (var (provider, box) in boxes)
         {
-            var owners = await database.ScalarAsync<long>(
-                "SELECT count(*) FROM workspaces WHERE status <> 'removed' AND instance_provider = $1 AND instance_id = $2", provider, box.InstanceId);
+            var owners = rows.Count(r => r.Provider == provider && r.InstanceId == box.InstanceId);
             if (owners != 1)
             {
                 violations.Add($"box {box.InstanceId} on {provider} ({box.State}, launched {box.LaunchedAt:HH:mm:ss.fff}) has {owners} owners");
@@ -341,7 +343,7 @@ public sealed class ChaosInvariantTests(ITestOutputHelper output) : IAsyncLifeti
         }
 
         // 2. no row is online over a box that is not running
-        foreach (var (provider, instanceId) in await RowsAsync("SELECT instance_provider, instance_id FROM workspaces WHERE status = 'online'"))
+        foreach (var (_, provider, instanceId) in rows.Where(r => r.Status == "online"))
         {
             if (!boxes.Any(b => b.Provider == provider && b.Box.InstanceId == instanceId && b.Box.State == InstanceState.Running))
             {
@@ -385,14 +387,15 @@ public sealed class ChaosInvariantTests(ITestOutputHelper output) : IAsyncLifeti
         return $"row online over box {instanceId} on {provider}, which is {box} (killed from outside: {kills}); its events and the brake's:\n{history}";
     }
 
-    private async Task<List<(string, string)>> RowsAsync(string sql)
+    private async Task<List<(string Status, string Provider, string InstanceId)>> LiveRowsWithABoxAsync()
     {
-        await using var cmd = database.DataSource.CreateCommand(sql);
+        await using var cmd = database.DataSource.CreateCommand(
+            "SELECT status, instance_provider, instance_id FROM workspaces WHERE status <> 'removed' AND instance_id IS NOT NULL");
         await using var reader = await cmd.ExecuteReaderAsync();
-        var rows = new List<(string, string)>();
+        var rows = new List<(string, string, string)>();
         while (await reader.ReadAsync())
         {
-            rows.Add((reader.GetString(0), reader.GetString(1)));
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
         }
 
         return rows;
